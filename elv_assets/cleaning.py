@@ -1,0 +1,122 @@
+"""Silver rules: from typed bronze rows to clean, deduplicated tables, in one SQL statement each.
+
+Every rule has a name and a predicate that counts the rows it touches, so the silver assets and
+the data-quality report say how often each rule fired. Duplicates (exact, or the same key with
+different values) keep the last line of the file: a later line in an export is the newer record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from elv_assets.contracts.inputs import INPUT_FILES, column_specs
+from elv_assets.ingest import typed_select
+
+PACING_SQL = """CASE
+    WHEN regexp_replace(lower(coalesce({c}, '')), '[^a-z]', '', 'g') LIKE 'under%' THEN 'under_pacing'
+    WHEN regexp_replace(lower(coalesce({c}, '')), '[^a-z]', '', 'g') LIKE 'over%' THEN 'over_pacing'
+    WHEN regexp_replace(lower(coalesce({c}, '')), '[^a-z]', '', 'g') IN ('onpace', 'ontrack', 'ontarget', 'onbudget')
+        THEN 'on_pace'
+    ELSE 'unknown' END"""
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    hits_where: str  # predicate over typed bronze rows: the rows this rule changes
+
+
+@dataclass(frozen=True)
+class SilverSpec:
+    key: str  # SQL expression of the row key used to deduplicate
+    replace: dict[str, str] = field(default_factory=dict)  # column -> cleaned expression
+    add: dict[str, str] = field(default_factory=dict)  # new column -> expression over the typed row
+    rules: tuple[Rule, ...] = ()
+
+
+_SPEND = "greatest(spend, 0)"
+
+SILVER: dict[str, SilverSpec] = {
+    "ads": SilverSpec(
+        key="date, coalesce(ad_id, 'adset:' || adset_id)",
+        replace={"platform": "lower(platform)", "spend": _SPEND, "currency": "upper(currency)"},
+        add={
+            "ctr": "CASE WHEN impressions > 0 THEN clicks / impressions END",
+            "cpc": f"CASE WHEN clicks > 0 THEN {_SPEND} / clicks END",
+            "cpm": f"CASE WHEN impressions > 0 THEN {_SPEND} / impressions * 1000 END",
+        },
+        rules=(
+            Rule("negative_spend_set_to_zero", "spend < 0"),
+            Rule("ctr_cpm_blank_zero_impressions", "impressions = 0"),
+            Rule("cpc_blank_zero_clicks", "clicks = 0"),
+        ),
+    ),
+    "adsets": SilverSpec(
+        key="adset_id",
+        replace={"pacing_status": PACING_SQL.format(c="pacing_status")},
+        add={"pacing_status_raw": "pacing_status"},
+        rules=(
+            Rule(
+                "pacing_status_respelled",
+                f"coalesce(pacing_status, '') NOT IN ('under_pacing', 'on_pace', 'over_pacing') "
+                f"AND ({PACING_SQL.format(c='pacing_status')}) <> 'unknown'",
+            ),
+            Rule("pacing_status_unknown", f"({PACING_SQL.format(c='pacing_status')}) = 'unknown'"),
+        ),
+    ),
+    "conversions": SilverSpec(
+        key="date, adset_id, lower(conversion_type), lower(attribution_window)",
+        replace={
+            "conversion_type": "lower(conversion_type)",
+            "attribution_window": "lower(attribution_window)",
+            "value": "coalesce(value, 0)",
+        },
+        rules=(
+            Rule("conversion_value_blank_set_to_zero", "value IS NULL"),
+            Rule(
+                "conversion_type_or_window_lowercased",
+                "conversion_type <> lower(conversion_type) OR attribution_window <> lower(attribution_window)",
+            ),
+        ),
+    ),
+    "leads": SilverSpec(key="lead_id"),
+    "outcomes": SilverSpec(key="lead_id"),
+    "mapping": SilverSpec(
+        key="lower(field), value",
+        replace={"field": "lower(field)"},
+    ),
+}
+
+
+def silver_select(name: str, typed: str) -> str:
+    """SQL building the silver table `name` from a typed bronze SELECT."""
+    spec = SILVER[name]
+    replace = ", ".join(f"{expr} AS {col}" for col, expr in spec.replace.items())
+    replace_clause = f" REPLACE ({replace})" if replace else ""
+    adds = "".join(f", {expr} AS {col}" for col, expr in spec.add.items())
+    return f"""
+        SELECT * EXCLUDE (_line){replace_clause}{adds}
+        FROM ({typed}) AS t
+        QUALIFY row_number() OVER (PARTITION BY {spec.key} ORDER BY _line DESC) = 1
+        ORDER BY _line
+    """
+
+
+def rule_hits(con: duckdb.DuckDBPyConnection, name: str, typed: str, silver_rows: int) -> dict[str, int]:
+    """How many rows each silver rule touched, plus duplicates removed."""
+    spec = SILVER[name]
+    sel = ", ".join(["count(*)"] + [f"count(*) FILTER (WHERE {r.hits_where})" for r in spec.rules])
+    counts = con.execute(f"SELECT {sel} FROM ({typed}) AS t").fetchall()[0]
+    hits = {"duplicate_rows_removed": int(counts[0]) - silver_rows}
+    hits.update({r.name: int(n) for r, n in zip(spec.rules, counts[1:], strict=True)})
+    return hits
+
+
+def typed_bronze_select(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """The typed SELECT over bronze.<name>, read the way the file was read (decimal comma or not)."""
+    table = f"bronze.{name}"
+    cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    decimal_comma = bool(con.execute(f"SELECT coalesce(bool_or(_decimal_comma), false) FROM {table}").fetchall()[0][0])
+    return typed_select(table, column_specs(INPUT_FILES[name].model), cols, decimal_comma)

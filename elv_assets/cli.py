@@ -1,0 +1,131 @@
+"""The `elv` command: generate a demo world, validate a data folder, run the assets, or all three."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+from elv_assets.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    if getattr(args, "data", None):
+        settings = dataclasses.replace(settings, data_dir=Path(args.data))
+    if getattr(args, "as_of", None):
+        settings = dataclasses.replace(settings, as_of=args.as_of)
+    return settings
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from elv_assets.generator import generate_world
+
+    start = time.perf_counter()
+    summary = generate_world(Path(args.out), size=args.size, seed=args.seed, progress=lambda m: print(f"  {m}"))
+    print(f"Demo world '{args.size}' (seed {args.seed}) written to {args.out} in {time.perf_counter() - start:.1f} s")
+    for name, value in summary.items():
+        print(f"  {name}: {value:,}" if isinstance(value, int) else f"  {name}: {value}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from elv_assets.validation import validate_folder
+
+    report = validate_folder(_settings(args).data_dir)
+    print(report.to_json() if args.json else report.to_text())
+    return 1 if report.blocking else 0
+
+
+def _run(settings: Settings, selection: str) -> int:
+    from elv_assets.runner import run_assets
+    from elv_assets.summary import warehouse_summary
+
+    try:
+        outcome = run_assets(settings, selection=selection, as_of=settings.as_of)
+    except ValueError as exc:
+        print(f"elv run: {exc}", file=sys.stderr)
+        return 2
+    print(f"Run {outcome.run_id[:8]} {'succeeded' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s")
+    for failure in outcome.failures:
+        print(f"\n{failure}", file=sys.stderr)
+    print()
+    print(warehouse_summary(settings.warehouse))
+    return 0 if outcome.success else 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return _run(_settings(args), args.select)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    data_dir = settings.data_dir
+    if any(data_dir.glob("*.csv")):
+        print(f"Using the data already in {data_dir} (delete it to generate a fresh demo world)")
+    else:
+        code = cmd_generate(argparse.Namespace(out=str(data_dir), size=args.size, seed=args.seed))
+        if code:
+            return code
+    return _run(settings, "*")
+
+
+def cmd_import_real(args: argparse.Namespace) -> int:
+    from elv_assets.real_data import import_online_advertising
+
+    source = Path(args.source)
+    if not source.exists():
+        print(f"elv import-real: {source} not found", file=sys.stderr)
+        return 2
+    counts = import_online_advertising(source, Path(args.out), year=args.year)
+    print(f"Wrote {', '.join(f'{name} ({n:,} rows)' for name, n in counts.items())} to {args.out}")
+    print("Add the CRM's leads.csv and outcomes.csv beside them, then: elv validate --data " + args.out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="elv", description="ELV platform: lead value for paid-media marketers.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="write a synthetic demo world of CSV files")
+    p.add_argument("--size", choices=["s", "m", "l"], default="s", help="s: 40k leads, m: 1M, l: 10M (default s)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--out", default=str(Settings.from_env().data_dir), help="output folder (default ELV_DATA_DIR)")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("validate", help="check a data folder against the input contracts; exit 1 on errors")
+    p.add_argument("--data", help="data folder (default ELV_DATA_DIR)")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("run", help="materialise assets in this process")
+    p.add_argument("--data", help="data folder (default ELV_DATA_DIR)")
+    p.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default ELV_AS_OF, else the latest date in the data)")
+    p.add_argument("--select", default="*", help="Dagster asset selection, e.g. 'key:silver/*' (default all)")
+    p.set_defaults(func=cmd_run)
+
+    from elv_assets.real_data import DEFAULT_YEAR, REAL_FILE
+
+    p = sub.add_parser("import-real", help="turn the public online-advertising export into ads.csv + conversions.csv")
+    p.add_argument("--source", default=str(REAL_FILE), help="the export CSV (default: the copy in ../shared)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--year", type=int, default=DEFAULT_YEAR, help=f"the year the export omits (default {DEFAULT_YEAR})")
+    p.set_defaults(func=cmd_import_real)
+
+    p = sub.add_parser("demo", help="generate a demo world if the data folder is empty, run everything, summarise")
+    p.add_argument("--data", help="data folder (default ELV_DATA_DIR)")
+    p.add_argument("--size", choices=["s", "m", "l"], default="s")
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

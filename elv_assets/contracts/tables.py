@@ -1,0 +1,165 @@
+"""Contracts of the lakehouse tables (silver, gold, monitoring), checked before every write."""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from elv_assets.contracts.inputs import NULLABLE_INT
+
+PACING_STATUSES = ["under_pacing", "on_pace", "over_pacing", "unknown"]
+JOIN_METHODS = ["id", "mapping", "name", "ambiguous", "unmatched"]
+DQ_KINDS = ["profile", "rule", "cross_table"]
+
+
+class _Table(pa.DataFrameModel):
+    class Config:
+        strict = False  # leads keep their extra attribute columns
+
+
+class SilverAds(_Table):
+    """Daily ad performance, typed and cleaned: one row per (date, ad) or (date, ad set)."""
+
+    date: Series[pa.DateTime] = pa.Field(nullable=False)
+    platform: Series[str] = pa.Field(nullable=False, description="Lower-case platform.")
+    campaign_id: Series[str] = pa.Field(nullable=False)
+    campaign_name: Series[str] = pa.Field(nullable=True)
+    adset_id: Series[str] = pa.Field(nullable=False)
+    adset_name: Series[str] = pa.Field(nullable=True)
+    ad_id: Series[str] = pa.Field(nullable=True)
+    ad_name: Series[str] = pa.Field(nullable=True)
+    spend: Series[float] = pa.Field(ge=0, description="Negative spend set to 0.")
+    impressions: Series[NULLABLE_INT] = pa.Field(ge=0)
+    clicks: Series[NULLABLE_INT] = pa.Field(ge=0)
+    currency: Series[str] = pa.Field(nullable=True)
+    ctr: Series[float] = pa.Field(nullable=True, ge=0, description="clicks / impressions; blank when no impressions.")
+    cpc: Series[float] = pa.Field(nullable=True, ge=0, description="spend / clicks; blank when no clicks.")
+    cpm: Series[float] = pa.Field(nullable=True, ge=0, description="spend / impressions x 1000.")
+
+    @pa.dataframe_check(error="one row per (date, ad) or (date, ad set) when ad_id is blank")
+    def one_row_per_key(cls, df) -> bool:
+        return not df.assign(_k=df["ad_id"].fillna("adset:" + df["adset_id"]))[["date", "_k"]].duplicated().any()
+
+
+class SilverAdsets(_Table):
+    """Ad-set budgets with pacing status normalised."""
+
+    adset_id: Series[str] = pa.Field(nullable=False, unique=True)
+    daily_budget: Series[float] = pa.Field(ge=0)
+    pacing_status: Series[str] = pa.Field(isin=PACING_STATUSES)
+    pacing_status_raw: Series[str] = pa.Field(nullable=True, description="As exported.")
+    start_date: Series[pa.DateTime] = pa.Field(nullable=True)
+    end_date: Series[pa.DateTime] = pa.Field(nullable=True)
+
+
+class SilverConversions(_Table):
+    """Platform-reported conversions; types and windows lower-case, blank values 0."""
+
+    date: Series[pa.DateTime] = pa.Field(nullable=False)
+    adset_id: Series[str] = pa.Field(nullable=False)
+    conversion_type: Series[str] = pa.Field(nullable=False, str_matches=r"^[^A-Z]*$")
+    attribution_window: Series[str] = pa.Field(nullable=True, str_matches=r"^[^A-Z]*$")
+    count: Series[NULLABLE_INT] = pa.Field(ge=0)
+    value: Series[float] = pa.Field(nullable=False)
+
+
+class SilverLeads(_Table):
+    """CRM leads, one row per lead_id; extra attribute columns kept."""
+
+    lead_id: Series[str] = pa.Field(nullable=False, unique=True)
+    created_at: Series[pa.DateTime] = pa.Field(nullable=False)
+    campaign_id: Series[str] = pa.Field(nullable=True)
+    adset_id: Series[str] = pa.Field(nullable=True)
+    ad_id: Series[str] = pa.Field(nullable=True)
+    utm_campaign: Series[str] = pa.Field(nullable=True)
+    utm_content: Series[str] = pa.Field(nullable=True)
+    campaign_name: Series[str] = pa.Field(nullable=True)
+    adset_name: Series[str] = pa.Field(nullable=True)
+
+
+class SilverOutcomes(_Table):
+    """CRM outcomes, one row per lead_id."""
+
+    lead_id: Series[str] = pa.Field(nullable=False, unique=True)
+    qualified_at: Series[pa.DateTime] = pa.Field(nullable=True)
+    booked_at: Series[pa.DateTime] = pa.Field(nullable=True)
+    won_at: Series[pa.DateTime] = pa.Field(nullable=True)
+    revenue: Series[float] = pa.Field(nullable=True, ge=0)
+
+
+class SilverMapping(_Table):
+    """Lookup from a lead's UTM value or name to ad-platform ids."""
+
+    field: Series[str] = pa.Field(nullable=False)
+    value: Series[str] = pa.Field(nullable=False)
+    campaign_id: Series[str] = pa.Field(nullable=True)
+    adset_id: Series[str] = pa.Field(nullable=True)
+
+
+class LeadAttribution(_Table):
+    """Every lead with the campaign / ad set / ad it came from, and how that was decided."""
+
+    lead_id: Series[str] = pa.Field(nullable=False, unique=True)
+    created_at: Series[pa.DateTime] = pa.Field(nullable=False)
+    campaign_id: Series[str] = pa.Field(nullable=True)
+    adset_id: Series[str] = pa.Field(nullable=True)
+    ad_id: Series[str] = pa.Field(nullable=True)
+    join_method: Series[str] = pa.Field(isin=JOIN_METHODS, description="id > mapping > name; or ambiguous / unmatched.")
+    join_detail: Series[str] = pa.Field(nullable=True, description="Which value matched, or why none did.")
+
+
+class AdsetDaily(_Table):
+    """Per (date, ad set): delivery, budget and pacing, platform conversions and CRM results."""
+
+    date: Series[pa.DateTime] = pa.Field(nullable=False)
+    adset_id: Series[str] = pa.Field(nullable=False)
+    campaign_id: Series[str] = pa.Field(nullable=True)
+    platform: Series[str] = pa.Field(nullable=True)
+    spend: Series[float] = pa.Field(ge=0)
+    impressions: Series[NULLABLE_INT] = pa.Field(ge=0)
+    clicks: Series[NULLABLE_INT] = pa.Field(ge=0)
+    ctr: Series[float] = pa.Field(nullable=True, ge=0)
+    cpc: Series[float] = pa.Field(nullable=True, ge=0)
+    cpm: Series[float] = pa.Field(nullable=True, ge=0)
+    daily_budget: Series[float] = pa.Field(nullable=True, ge=0)
+    pacing_ratio: Series[float] = pa.Field(nullable=True, ge=0, description="spend / daily_budget.")
+    pacing_status: Series[str] = pa.Field(isin=PACING_STATUSES)
+    platform_conversions: Series[NULLABLE_INT] = pa.Field(ge=0)
+    platform_conversion_value: Series[float] = pa.Field()
+    leads: Series[NULLABLE_INT] = pa.Field(ge=0, description="CRM leads created that day.")
+    qualified: Series[NULLABLE_INT] = pa.Field(ge=0, description="Leads that qualified that day.")
+    bookings: Series[NULLABLE_INT] = pa.Field(ge=0, description="Meetings booked that day.")
+    revenue: Series[float] = pa.Field(ge=0, description="Revenue of deals won that day.")
+    roas: Series[float] = pa.Field(nullable=True, ge=0, description="revenue / spend.")
+    cpl: Series[float] = pa.Field(nullable=True, ge=0, description="spend / leads.")
+
+    class Config:
+        unique = ["date", "adset_id"]
+
+
+class DataQualityReport(_Table):
+    """Column profiles, silver rule hits and cross-table checks, one row each."""
+
+    kind: Series[str] = pa.Field(isin=DQ_KINDS)
+    table_name: Series[str] = pa.Field(nullable=True)
+    column_name: Series[str] = pa.Field(nullable=True)
+    check_name: Series[str] = pa.Field(nullable=True)
+    column_type: Series[str] = pa.Field(nullable=True)
+    rows: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0)
+    null_fraction: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    distinct_count: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0)
+    min_value: Series[str] = pa.Field(nullable=True)
+    max_value: Series[str] = pa.Field(nullable=True)
+    mean: Series[float] = pa.Field(nullable=True)
+    hits: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0)
+    detail: Series[str] = pa.Field(nullable=True)
+
+
+SILVER_MODELS = {
+    "ads": SilverAds,
+    "adsets": SilverAdsets,
+    "conversions": SilverConversions,
+    "leads": SilverLeads,
+    "outcomes": SilverOutcomes,
+    "mapping": SilverMapping,
+}

@@ -1,0 +1,20 @@
+"""The code location: every asset, check, job, schedule and resource in one Definitions object."""
+
+import dagster as dg
+
+from elv_assets.defs.bronze import bronze_assets
+from elv_assets.defs.gold import gold_assets
+from elv_assets.defs.jobs import daily_refresh_job, daily_refresh_schedule
+from elv_assets.defs.monitoring import monitoring_assets
+from elv_assets.defs.resources import build_resources
+from elv_assets.defs.silver import silver_assets
+
+ALL_ASSETS = [*bronze_assets, *silver_assets, *gold_assets, *monitoring_assets]
+
+defs = dg.Definitions(
+    assets=ALL_ASSETS,
+    jobs=[daily_refresh_job],
+    schedules=[daily_refresh_schedule],
+    resources=build_resources(),
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,209 @@
+"""Reading raw CSV files into DuckDB and typing their text, in SQL.
+
+The raw copy keeps every cell as text plus its line number in the file, so every later problem
+can name the file, the column and the lines. Typing is one SELECT built from the input contract:
+dates accept ISO and UK day-first forms, numbers accept a decimal comma in `;`-separated files,
+and each value that fails to type is counted and shown, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from elv_assets.contracts.inputs import ColumnSpec
+
+DELIMITERS = (",", ";", "\t", "|")
+SNIFF_BYTES = 64 * 1024
+LINE_COLUMN = "_line"  # the 1-based line in the file (the header is line 1), as a spreadsheet shows it
+
+
+class UnreadableFile(Exception):
+    """A file that cannot be read as CSV at all; the message is the one-line reason."""
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    delimiter: str
+    decimal_comma: bool
+    header: tuple[str, ...]
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sniff(path: Path) -> CsvFormat:
+    """Delimiter, decimal separator and header of a CSV file, or UnreadableFile with the reason."""
+    if not path.exists():
+        raise UnreadableFile(f"{path.name}: file not found in {path.parent}")
+    if path.stat().st_size == 0:
+        raise UnreadableFile(f"{path.name}: the file is empty")
+    head = path.open("rb").read(SNIFF_BYTES)
+    if b"\x00" in head:
+        raise UnreadableFile(f"{path.name}: not a CSV text file (it contains binary data; is it an Excel file?)")
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut by the end of the sniffed block is fine; anything else is not UTF-8.
+        if len(head) < SNIFF_BYTES or exc.start < len(head) - 4:
+            raise UnreadableFile(
+                f"{path.name}: not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8' and try again"
+            ) from None
+        text = head[: exc.start].decode("utf-8-sig")
+    lines = text.splitlines()
+    header_line = lines[0] if lines else ""
+    if not header_line.strip():
+        raise UnreadableFile(f"{path.name}: the first line is blank; the first line must be the column names")
+    delimiter = max(DELIMITERS, key=header_line.count)
+    header = tuple(h.strip().strip('"').strip() for h in header_line.split(delimiter))
+    if len(header) < 2:
+        raise UnreadableFile(
+            f"{path.name}: only one column found ({header_line[:60]!r}); expected a header separated by ',' or ';'"
+        )
+    if not any(line.strip() for line in lines[1:]) and len(head) < SNIFF_BYTES:
+        raise UnreadableFile(f"{path.name}: header only, no data rows")
+    # A ';' file from a European spreadsheet writes 1,5 for 1.5.
+    decimal_comma = delimiter == ";" and any(
+        _looks_decimal_comma(cell) for line in lines[1:50] for cell in line.split(";")
+    )
+    return CsvFormat(delimiter=delimiter, decimal_comma=decimal_comma, header=header)
+
+
+def _looks_decimal_comma(cell: str) -> bool:
+    cell = cell.strip().strip('"')
+    whole, _, frac = cell.partition(",")
+    return bool(frac) and whole.lstrip("-").isdigit() and frac.isdigit()
+
+
+def load_raw(con: duckdb.DuckDBPyConnection, path: Path, table: str, fmt: CsvFormat) -> int:
+    """Copy a CSV into `table`, every cell as text, with its line number. Returns the row count."""
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TABLE {table} AS
+            SELECT *, CAST(row_number() OVER () + 1 AS BIGINT) AS {LINE_COLUMN}
+            FROM read_csv({sql_str(str(path))}, header = true, all_varchar = true, delim = {sql_str(fmt.delimiter)},
+                          quote = '"', escape = '"', normalize_names = false, null_padding = true)
+            """
+        )
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise UnreadableFile(f"{path.name}: could not be read as CSV: {first}") from None
+    renames = {c: c.strip() for c in _columns(con, table) if c != c.strip()}
+    for old, new in renames.items():
+        con.execute(f"ALTER TABLE {table} RENAME COLUMN {quote_ident(old)} TO {quote_ident(new)}")
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+
+
+# --- typing ---------------------------------------------------------------------------------------
+
+_ISO = r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]00:?00)?)?$"
+_UK = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}( \d{1,2}:\d{2}(:\d{2})?)?$"
+_TWO_DIGIT_YEAR = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}( .*)?$"
+
+
+def _text(col: str) -> str:
+    return f"NULLIF(trim({quote_ident(col)}), '')"
+
+
+def parse_timestamp_sql(col: str) -> str:
+    """SQL for a TIMESTAMP from ISO or UK day-first text; NULL when it does not parse."""
+    v = _text(col)
+    iso = (
+        f"try_cast(regexp_replace(regexp_replace({v}, '(Z|[+-]00:?00)$', ''), '^(\\d{{4}})/(\\d{{1,2}})/(\\d{{1,2}})', "
+        f"'\\1-\\2-\\3') AS TIMESTAMP)"
+    )
+    uk = (
+        f"try_strptime(regexp_replace(split_part({v}, ' ', 1), '[.-]', '/', 'g') || "
+        f"CASE WHEN strpos({v}, ' ') > 0 THEN ' ' || split_part({v}, ' ', 2) ELSE '' END, "
+        f"['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y'])"
+    )
+    return (
+        f"CASE WHEN regexp_matches({v}, '{_ISO}') THEN {iso} "
+        f"WHEN regexp_matches({v}, '{_UK}') THEN {uk} END"
+    )
+
+
+def date_problem_sql(col: str) -> str:
+    """SQL naming why a date text did not parse (NULL when it parsed or was blank)."""
+    v = _text(col)
+    second = f"try_cast(regexp_extract({v}, '^\\d{{1,2}}[/.-](\\d{{1,2}})', 1) AS INTEGER)"
+    return (
+        f"CASE WHEN {v} IS NULL OR ({parse_timestamp_sql(col)}) IS NOT NULL THEN NULL "
+        f"WHEN regexp_matches({v}, '{_TWO_DIGIT_YEAR}') THEN 'ambiguous: two-digit year' "
+        f"WHEN regexp_matches({v}, '{_UK}') AND {second} > 12 "
+        f"THEN 'ambiguous: looks month-first (US); expected day-first dd/mm/yyyy or ISO yyyy-mm-dd' "
+        f"ELSE 'unparseable date' END"
+    )
+
+
+def number_sql(col: str, decimal_comma: bool) -> str:
+    v = _text(col)
+    if decimal_comma:
+        v = f"replace({v}, ',', '.')"
+    d = f"try_cast({v} AS DOUBLE)"
+    return f"CASE WHEN isfinite({d}) THEN {d} END"
+
+
+def typed_expr(spec: ColumnSpec, decimal_comma: bool) -> str:
+    col = spec.name
+    if spec.kind == "date":
+        return f"CAST(({parse_timestamp_sql(col)}) AS DATE)"
+    if spec.kind == "timestamp":
+        return parse_timestamp_sql(col)
+    if spec.kind == "number":
+        return number_sql(col, decimal_comma)
+    if spec.kind == "integer":
+        d = number_sql(col, decimal_comma)
+        return f"CASE WHEN {d} = floor({d}) THEN CAST({d} AS BIGINT) END"
+    return _text(col)
+
+
+def problem_expr(spec: ColumnSpec, decimal_comma: bool) -> str | None:
+    """SQL naming why a cell failed to type, or None for text columns (text always types)."""
+    if spec.kind in ("date", "timestamp"):
+        return date_problem_sql(spec.name)
+    if spec.kind in ("number", "integer"):
+        what = "not a whole number" if spec.kind == "integer" else "not a number"
+        return f"CASE WHEN {_text(spec.name)} IS NOT NULL AND ({typed_expr(spec, decimal_comma)}) IS NULL THEN '{what}' END"
+    return None
+
+
+def typed_select(
+    raw_table: str, specs: dict[str, ColumnSpec], present: list[str], decimal_comma: bool
+) -> str:
+    """SELECT typing a raw table by its contract: named columns typed, extra columns kept as text.
+
+    A contract column the file lacks comes out as a typed NULL so that every table downstream has
+    one shape; metadata tells which columns were really present.
+    """
+    sql_types = {"date": "DATE", "timestamp": "TIMESTAMP", "number": "DOUBLE", "integer": "BIGINT", "text": "VARCHAR"}
+    cols = []
+    for name, spec in specs.items():
+        expr = typed_expr(spec, decimal_comma) if name in present else f"CAST(NULL AS {sql_types[spec.kind]})"
+        cols.append(f"{expr} AS {quote_ident(name)}")
+    extras = [c for c in present if c not in specs and c != LINE_COLUMN and not c.startswith("_")]
+    cols += [f"{_text(c)} AS {quote_ident(c)}" for c in extras]
+    cols.append(LINE_COLUMN)
+    return f"SELECT {', '.join(cols)} FROM {raw_table}"
+
+
+def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """A query's result as pandas, with timestamps in nanoseconds as pandera's DateTime expects."""
+    df = con.execute(sql).df()
+    for col in df.columns:
+        if str(df[col].dtype).startswith("datetime64["):
+            df[col] = df[col].astype("datetime64[ns]")
+    return df

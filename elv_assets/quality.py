@@ -1,0 +1,105 @@
+"""monitoring.data_quality_report: column profiles, silver rule hits and cross-table checks.
+
+One long table with a `kind` column, so a person can filter it in the UI and a test can query it:
+`profile` rows describe each column of the silver and gold tables; `rule` rows say how often each
+silver cleaning rule fired; `cross_table` rows count problems no single file shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from elv_assets.cleaning import SILVER, rule_hits, typed_bronze_select
+from elv_assets.warehouse import row_count
+
+PROFILED_TABLES = [f"silver.{n}" for n in SILVER] + ["gold.lead_attribution", "gold.adset_daily"]
+DQ_COLUMNS = [
+    "kind", "table_name", "column_name", "check_name", "column_type", "rows", "null_fraction",
+    "distinct_count", "min_value", "max_value", "mean", "hits", "detail",
+]
+
+
+def profile_rows(con: duckdb.DuckDBPyConnection, table: str) -> list[dict]:
+    summary = con.execute(f"SUMMARIZE {table}").df()
+    rows = []
+    for r in summary.itertuples(index=False):
+        mean = pd.to_numeric(pd.Series([r.avg]), errors="coerce").iloc[0] if r.avg is not None else None
+        rows.append({
+            "kind": "profile", "table_name": table, "column_name": r.column_name, "column_type": r.column_type,
+            "rows": int(r.count), "null_fraction": float(r.null_percentage) / 100.0,
+            "distinct_count": int(r.approx_unique),
+            "min_value": None if r.min is None else str(r.min), "max_value": None if r.max is None else str(r.max),
+            "mean": None if mean is None or pd.isna(mean) else float(mean),
+        })
+    return rows
+
+
+def rule_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    rows = []
+    for name in SILVER:
+        hits = rule_hits(con, name, typed_bronze_select(con, name), row_count(con, f"silver.{name}"))
+        rows += [{"kind": "rule", "table_name": f"silver.{name}", "check_name": rule, "hits": n} for rule, n in hits.items()]
+    return rows
+
+
+def cross_table_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, tuple[int, str]]:
+    """Problems between tables: name -> (count, what it means)."""
+    cutoff = f"TIMESTAMP '{as_of} 23:59:59.999999'"
+    queries = {
+        "unmatched_leads": (
+            "SELECT count(*) FROM gold.lead_attribution WHERE join_method = 'unmatched'",
+            "leads tied to no campaign (no id, no mapping row, no matching name)",
+        ),
+        "ambiguous_leads": (
+            "SELECT count(*) FROM gold.lead_attribution WHERE join_method = 'ambiguous'",
+            "leads whose name matches several campaigns or ad sets; not guessed",
+        ),
+        "leads_with_unknown_adset": (
+            "SELECT count(*) FROM silver.leads WHERE adset_id IS NOT NULL AND (SELECT count(*) FROM silver.ads) > 0 "
+            "AND adset_id NOT IN (SELECT DISTINCT adset_id FROM silver.ads)",
+            "leads naming an ad set that ads.csv does not have",
+        ),
+        "outcomes_for_unknown_leads": (
+            "SELECT count(*) FROM silver.outcomes WHERE lead_id NOT IN (SELECT lead_id FROM silver.leads)",
+            "outcome rows whose lead is not in leads.csv (ignored)",
+        ),
+        "outcomes_before_created_at": (
+            "SELECT count(*) FROM silver.outcomes o JOIN silver.leads l USING (lead_id) "
+            "WHERE o.qualified_at < l.created_at OR o.booked_at < l.created_at OR o.won_at < l.created_at",
+            "an outcome dated before its lead was created",
+        ),
+        "future_ad_rows": (
+            f"SELECT count(*) FROM silver.ads WHERE date > {cutoff}",
+            f"ad rows after as_of {as_of} (excluded from gold)",
+        ),
+        "future_leads": (
+            f"SELECT count(*) FROM silver.leads WHERE created_at > {cutoff}",
+            f"leads created after as_of {as_of} (excluded from gold)",
+        ),
+        "future_outcomes": (
+            f"SELECT count(*) FROM silver.outcomes WHERE qualified_at > {cutoff} OR booked_at > {cutoff} "
+            f"OR won_at > {cutoff}",
+            f"outcomes dated after as_of {as_of} (not counted)",
+        ),
+    }
+    return {name: (int(con.execute(sql).fetchall()[0][0]), what) for name, (sql, what) in queries.items()}
+
+
+def data_quality_frame(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
+    rows = [r for table in PROFILED_TABLES for r in profile_rows(con, table)]
+    rows += rule_rows(con)
+    rows += [
+        {"kind": "cross_table", "check_name": name, "hits": n, "detail": what}
+        for name, (n, what) in cross_table_checks(con, as_of).items()
+    ]
+    df = pd.DataFrame(rows).reindex(columns=DQ_COLUMNS)
+    for col in ("rows", "distinct_count", "hits"):
+        df[col] = df[col].astype("Int64")
+    for col in ("null_fraction", "mean"):
+        df[col] = df[col].astype(float)
+    for col in ("kind", "table_name", "column_name", "check_name", "column_type", "min_value", "max_value", "detail"):
+        df[col] = df[col].astype(object).where(df[col].notna(), None)
+    return df

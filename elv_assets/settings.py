@@ -1,0 +1,43 @@
+"""Where things live. The one place that reads the environment, always with a local default.
+
+Every path setting can be overridden by an environment variable; nothing is read at import time,
+so tests can point a fresh `Settings` at a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULTS = {
+    "ELV_DATA_DIR": "data/raw",
+    "ELV_WAREHOUSE": "data/warehouse.duckdb",
+    "ELV_SERVING_DIR": "data/serving",
+    "ELV_ARTIFACTS_DIR": "data/artifacts",
+    "ELV_AS_OF": "",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    warehouse: Path
+    serving_dir: Path
+    artifacts_dir: Path
+    as_of: str  # YYYY-MM-DD, or "" for "the latest date in the data"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str:
+            return env.get(name) or DEFAULTS[name]
+
+        return cls(
+            data_dir=Path(get("ELV_DATA_DIR")),
+            warehouse=Path(get("ELV_WAREHOUSE")),
+            serving_dir=Path(get("ELV_SERVING_DIR")),
+            artifacts_dir=Path(get("ELV_ARTIFACTS_DIR")),
+            as_of=env.get("ELV_AS_OF", ""),
+        )

@@ -1,0 +1,107 @@
+"""The validation report: what blocks, what warns, and that it names file, column, rule and lines."""
+
+from pathlib import Path
+
+import pytest
+
+from elv_assets.validation import validate_folder
+from elv_assets_tests.tiny_world import ADS, LEADS, OUTCOMES, write_tiny_world
+
+
+def _problems(report, file):
+    return report.files[file].problems
+
+
+def test_tiny_world_passes_with_its_warnings(tiny_world: Path):
+    report = validate_folder(tiny_world)
+    assert not report.blocking
+    ads_rules = {p.rule for p in _problems(report, "ads")}
+    assert "negative spend (set to 0 in silver)" in ads_rules
+    assert "exact duplicate rows (silver keeps one)" in ads_rules
+    assert report.files["ads"].date_range["date"] == ["2025-03-01", "2025-03-03"]
+
+
+def test_bad_dates_are_errors_with_line_numbers(tmp_path: Path):
+    bad = ADS.replace("02/03/2025,Meta", "2025-02-30,Meta").replace("03/03/2025", "03/25/2025")
+    report = validate_folder(write_tiny_world(tmp_path, ads_csv=bad))
+    assert report.blocking
+    by_rule = {p.rule.split(";")[0]: p for p in report.files["ads"].errors}
+    assert by_rule["unparseable date"].lines == [5]
+    assert by_rule["unparseable date"].column == "date"
+    assert by_rule["unparseable date"].examples == ["2025-02-30"]
+    assert by_rule["ambiguous: looks month-first (US)"].lines == [7]
+    text = report.to_text()
+    assert "ads.csv, column date: unparseable date (1 row); e.g. line 5 ['2025-02-30']" in text
+
+
+def test_missing_required_column_blocks_and_lists_what_was_found(tmp_path: Path):
+    report = validate_folder(write_tiny_world(tmp_path, leads_csv=LEADS.replace("created_at", "created")))
+    [error] = report.files["leads"].errors
+    assert error.rule.startswith("missing required column(s): created_at; found: lead_id, created,")
+
+
+def test_missing_required_file_blocks_but_optional_file_does_not(tmp_path: Path):
+    report = validate_folder(write_tiny_world(tmp_path, outcomes_csv=None, mapping_csv=None))
+    assert report.files["outcomes"].blocking
+    assert not report.files["mapping"].blocking
+    assert "outcomes.csv: MISSING (required)" in report.to_text()
+    assert "mapping.csv: absent (optional)" in report.to_text()
+
+
+def test_non_numeric_and_negative_counts_are_reported(tmp_path: Path):
+    bad = ADS.replace("10.00,1000,10", "ten,1000,10").replace("20.00,2000,40", "20.00,-5,40")
+    report = validate_folder(write_tiny_world(tmp_path, ads_csv=bad))
+    rules = {(p.column, p.rule): p for p in report.files["ads"].errors}
+    assert rules[("spend", "not a number")].lines == [2]
+    negative = rules[("impressions", "fails contract check greater_than_or_equal_to(0)")]
+    assert negative.lines == [6]
+    assert negative.examples == ["-5"]
+
+
+def test_blank_required_value_is_an_error(tmp_path: Path):
+    report = validate_folder(write_tiny_world(tmp_path, outcomes_csv=OUTCOMES + ",2025-03-03 08:00:00,,,\n"))
+    [error] = report.files["outcomes"].errors
+    assert (error.column, error.rule, error.lines) == ("lead_id", "required value is blank", [5])
+
+
+def test_more_than_one_currency_blocks(tmp_path: Path):
+    report = validate_folder(write_tiny_world(tmp_path, ads_csv=ADS.replace("60,GBP", "60,EUR")))
+    assert any(p.column == "currency" for p in report.files["ads"].errors)
+
+
+def test_semicolon_file_with_decimal_commas_and_bom_loads(tmp_path: Path):
+    euro = "\ufeff" + ADS.replace(",", ";").replace("10.00", "10,00").replace("-2.50", "-2,50")
+    report = validate_folder(write_tiny_world(tmp_path, ads_csv=euro))
+    ads = report.files["ads"]
+    assert not ads.blocking, ads.to_text()
+    assert (ads.delimiter, ads.decimal_comma) == (";", True)
+
+
+@pytest.mark.parametrize("content, reason", [("", "the file is empty"), ("lead_id,created_at\n", "header only")])
+def test_empty_files_get_a_reason_not_a_traceback(tmp_path: Path, content: str, reason: str):
+    report = validate_folder(write_tiny_world(tmp_path, leads_csv=content))
+    [error] = report.files["leads"].errors
+    assert reason in error.rule
+
+
+def test_duplicate_keys_with_different_values_warn(tmp_path: Path):
+    leads = LEADS + "L1,2025-03-01 09:30:00,c1,as1,ad1,spring,lal,,short,mobile\n"
+    report = validate_folder(write_tiny_world(tmp_path, leads_csv=leads))
+    warning = next(p for p in report.files["leads"].warnings if p.rule.startswith("the same key"))
+    assert warning.count == 1 and warning.examples == ["L1"]
+
+
+def test_cross_file_unknown_ad_set_is_a_warning(tmp_path: Path):
+    leads = LEADS + "L9,2025-03-03 10:00:00,c1,as_missing,,,,,long,mobile\n"
+    report = validate_folder(write_tiny_world(tmp_path, leads_csv=leads))
+    assert not report.blocking
+    [problem] = [p for p in report.cross_file if p.column == "adset_id"]
+    assert problem.examples == ["as_missing"]
+
+
+def test_json_report_has_the_same_verdict(tiny_world: Path):
+    import json
+
+    data = json.loads(validate_folder(tiny_world).to_json())
+    assert data["ok"] is True
+    assert data["files"]["ads"]["rows"] == 6

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import pandera.errors as pa_errors
 
-from elv_assets.contracts.inputs import INPUT_FILES, InputFile, column_specs
+from elv_assets.contracts.inputs import INPUT_FILES, InputFile, column_specs, model_columns_sql
 from elv_assets.ingest import (
     LINE_COLUMN,
     UnreadableFile,
@@ -166,16 +166,21 @@ def inspect_file(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path, ra
         report.add("error", "header only, no data rows")
         return report
     _profile(con, report, raw_table, present)
-    typed_problems = _type_problems(con, report, raw_table, specs, present, fmt.decimal_comma)
+    _type_problems(con, report, raw_table, specs, present, fmt.decimal_comma)
     if missing:
         return report
 
-    typed = f"({typed_select(raw_table, specs, present, fmt.decimal_comma)})"
-    _blank_required(con, report, raw_table, specs, present, typed_problems)
-    _date_ranges(con, report, typed, specs, present)
-    _duplicates(con, report, typed, effective_keys(spec, present), present)
-    _file_rules(con, report, spec.name, typed, present)
-    _pandera(con, report, spec, typed)
+    # Typed once, then every check below reads the typed rows.
+    typed = f"_typed_{spec.name}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS {typed_select(raw_table, specs, present, fmt.decimal_comma)}")
+    try:
+        _blank_required(con, report, raw_table, specs, present)
+        _date_ranges(con, report, typed, specs, present)
+        _duplicates(con, report, typed, effective_keys(spec, present), present)
+        _file_rules(con, report, spec.name, typed, present)
+        _pandera(con, report, spec, typed)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {typed}")
     return report
 
 
@@ -193,23 +198,21 @@ def _profile(con, report: FileReport, raw_table: str, present: list[str]) -> Non
     report.null_pct = {c: round(float(v), 2) for c, v in zip(present, row, strict=True)}
 
 
-def _type_problems(con, report, raw_table, specs, present, decimal_comma) -> set[str]:
-    """Cells that do not type (dates, numbers); returns the columns with any."""
+def _type_problems(con, report, raw_table, specs, present, decimal_comma) -> None:
+    """Cells that do not type (dates, numbers), per column and reason, with example lines."""
     exprs = {n: problem_expr(s, decimal_comma) for n, s in specs.items() if n in present}
     exprs = {n: e for n, e in exprs.items() if e}
     if not exprs:
-        return set()
+        return
     cols = ", ".join(f"{e} AS {quote_ident(n)}" for n, e in exprs.items())
     con.execute(f"CREATE OR REPLACE TEMP TABLE _problems AS SELECT {LINE_COLUMN}, {cols} FROM {raw_table}")
     # One pass for the counts; examples only for the (few) columns that have problems.
     counts = con.execute(
         "SELECT " + ", ".join(f"count({quote_ident(n)})" for n in exprs) + " FROM _problems"
     ).fetchall()[0]
-    bad = set()
     for (name, _), n in zip(exprs.items(), counts, strict=True):
         if not n:
             continue
-        bad.add(name)
         for (why,) in con.execute(
             f"SELECT DISTINCT {quote_ident(name)} FROM _problems WHERE {quote_ident(name)} IS NOT NULL ORDER BY 1"
         ).fetchall():
@@ -217,10 +220,9 @@ def _type_problems(con, report, raw_table, specs, present, decimal_comma) -> set
             count, lines, values = _examples(con, joined, f"_why = '{why}'", name)
             report.add("error", why, name, count=count, lines=lines, examples=values)
     con.execute("DROP TABLE _problems")
-    return bad
 
 
-def _blank_required(con, report, raw_table, specs, present, typed_problems) -> None:
+def _blank_required(con, report, raw_table, specs, present) -> None:
     for name, s in specs.items():
         if name in present and not s.nullable:
             n, lines, _ = _examples(con, raw_table, f"NULLIF(trim({quote_ident(name)}), '') IS NULL", None)
@@ -279,7 +281,8 @@ def _file_rules(con, report, name, typed, present) -> None:
 
 def _pandera(con, report: FileReport, spec: InputFile, typed: str) -> None:
     """The pandera contract itself: dtypes and value checks (ranges, allowed values, frame rules)."""
-    df = fetch_frame(con, f"SELECT * FROM {typed}").set_index(LINE_COLUMN)
+    # Only the contract's own columns: extras are kept as text and have no rule to check.
+    df = fetch_frame(con, f"SELECT {model_columns_sql(spec.model)}, {LINE_COLUMN} FROM {typed}").set_index(LINE_COLUMN)
     try:
         spec.model.validate(df, lazy=True)
     except pa_errors.SchemaErrors as exc:

@@ -20,3 +20,9 @@ def tiny_settings(tmp_path: Path, tiny_world: Path) -> Settings:
         artifacts_dir=tmp_path / "artifacts",
         as_of="",
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_dagster_home(monkeypatch):
+    """Tests record runs in throwaway instances, never in the repository's .dagster_home."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)

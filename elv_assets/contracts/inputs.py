@@ -156,3 +156,8 @@ def column_specs(model: type[pa.DataFrameModel]) -> dict[str, ColumnSpec]:
             kind = "text"
         specs[name] = ColumnSpec(name, kind, col.required, col.nullable, col.description or "")
     return specs
+
+
+def model_columns_sql(model: type[pa.DataFrameModel]) -> str:
+    """The model's columns as a SELECT list (quoted), for fetching just what a contract checks."""
+    return ", ".join('"' + name.replace('"', '""') + '"' for name in model.to_schema().columns)

@@ -9,6 +9,7 @@ import pandas as pd
 import pandera.errors as pa_errors
 import pandera.pandas as pa
 
+from elv_assets.contracts.inputs import model_columns_sql
 from elv_assets.ingest import fetch_frame
 from elv_assets.validation import Problem, failures_to_problems
 from elv_assets.warehouse import drop, row_count, swap_in
@@ -61,7 +62,7 @@ def gate_and_swap(
     check_name: str = "contract",
 ) -> GateResult:
     """Validate the staged table against `model`; swap it in if it passes, drop it if not."""
-    df = fetch_frame(con, f"SELECT * FROM {staged}")
+    df = fetch_frame(con, f"SELECT {model_columns_sql(model)} FROM {staged}")
     try:
         model.validate(df, lazy=True)
     except pa_errors.SchemaErrors as exc:

@@ -1,0 +1,175 @@
+"""Benchmark the foundation: generate, bronze, silver, gold per world size, wall time and peak memory.
+
+Each stage runs in its own process, so its peak resident memory (DuckDB included) is its own. The
+Markdown table is written into docs/benchmarks.md between the `lakehouse` markers.
+
+    .venv/bin/python bench/lakehouse.py                 # sizes s and m
+    .venv/bin/python bench/lakehouse.py --sizes s m l   # l is 10M leads: minutes, a few GB of disk
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "benchmarks.md"
+STAGES = {
+    "bronze": "key:bronze/*",
+    "silver": "key:silver/*",
+    "gold": "key:gold/* or key:monitoring/*",
+}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker(stage: str, size: str, folder: Path) -> dict:
+    """One stage in this process; returns seconds and peak memory."""
+    start = time.perf_counter()
+    if stage == "generate":
+        from elv_assets.generator import generate_world
+
+        summary = generate_world(folder / "raw", size=size, seed=7)
+        extra = {"leads": summary.get("leads.csv")}
+    elif stage == "scan":
+        import duckdb
+
+        con = duckdb.connect()
+        for csv in sorted((folder / "raw").glob("*.csv")):
+            con.execute(f"SELECT count(*) FROM read_csv('{csv}', all_varchar = true)").fetchall()
+        extra = {}
+    elif stage == "definitions":
+        import elv_assets.definitions  # noqa: F401
+
+        extra = {}
+    else:
+        from elv_assets.runner import run_assets
+        from elv_assets.settings import Settings
+
+        settings = Settings(folder / "raw", folder / "warehouse.duckdb", folder / "serving", folder / "artifacts", "")
+        outcome = run_assets(settings, selection=STAGES[stage], echo=lambda _m: None)
+        if not outcome.success:
+            raise SystemExit(f"{stage} failed: {outcome.failures}")
+        extra = {}
+    return {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(), **extra}
+
+
+def run_stage(stage: str, size: str, folder: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", stage, "--size", size, "--dir", str(folder)],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def demo_seconds() -> float:
+    """`elv demo` end to end on size s in a fresh folder (what `make demo` runs after install)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            "PATH": str(Path(sys.executable).parent), "ELV_DATA_DIR": f"{tmp}/raw",
+            "ELV_WAREHOUSE": f"{tmp}/warehouse.duckdb", "ELV_SERVING_DIR": f"{tmp}/serving",
+            "ELV_ARTIFACTS_DIR": f"{tmp}/artifacts", "DAGSTER_HOME": f"{tmp}/dagster_home",
+        }
+        start = time.perf_counter()
+        subprocess.run([str(Path(sys.executable).parent / "elv"), "demo"], check=True, env=env, cwd=ROOT,
+                       capture_output=True)
+        return time.perf_counter() - start
+
+
+def bench_size(size: str) -> dict:
+    folder = Path(tempfile.mkdtemp(prefix=f"elv-bench-{size}-"))
+    try:
+        results = {"size": size}
+        for stage in ("generate", "scan", "bronze", "silver", "gold"):
+            results[stage] = run_stage(stage, size, folder)
+            print(f"  {size} {stage:<9} {results[stage]['seconds']:7.1f} s  {results[stage]['peak_mb']:7.0f} MB",
+                  flush=True)
+        results["raw_mb"] = sum(p.stat().st_size for p in (folder / "raw").glob("*.csv")) / 1e6
+        return results
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def markdown(rows: list[dict], demo: float, definitions: dict, command: str) -> str:
+    lines = [
+        "<!-- lakehouse:start -->",
+        "## Foundation: generate, bronze, silver, gold",
+        "",
+        f"Measured on {platform.machine()} with {_cpus()} cores, Python {platform.python_version()}, "
+        f"on {time.strftime('%Y-%m-%d')}. Command: `{command}`.",
+        "Each stage runs in its own process; peak memory is that process's maximum resident set "
+        "(Python, Dagster and DuckDB together).",
+        "",
+        "| size | leads | raw CSV | generate | bronze | silver | gold + DQ | bronze→gold | peak memory (stage) "
+        "| DuckDB scan of the raw CSVs | bronze→gold / scan |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in rows:
+        b2g = r["bronze"]["seconds"] + r["silver"]["seconds"] + r["gold"]["seconds"]
+        peak = max(("bronze", "silver", "gold"), key=lambda s: r[s]["peak_mb"])
+        lines.append(
+            f"| {r['size']} | {r['generate'].get('leads') or 0:,} | {r['raw_mb']:,.0f} MB | "
+            f"{r['generate']['seconds']:.1f} s | {r['bronze']['seconds']:.1f} s | {r['silver']['seconds']:.1f} s | "
+            f"{r['gold']['seconds']:.1f} s | **{b2g:.1f} s** | {r[peak]['peak_mb']:,.0f} MB ({peak}) | "
+            f"{r['scan']['seconds']:.2f} s | {b2g / r['scan']['seconds']:.1f}x |"
+        )
+    lines += [
+        "",
+        f"- `elv demo` end to end on size s (generate + every asset, after install): **{demo:.1f} s** "
+        "(budget 30 s).",
+        f"- Loading the code location (`import elv_assets.definitions`, fresh process): "
+        f"**{definitions['seconds']:.2f} s** (budget 5 s).",
+        "- Budget for size m bronze to gold: under 60 s with peak memory under 3 GB.",
+        "<!-- lakehouse:end -->",
+    ]
+    return "\n".join(lines)
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+def write_doc(section: str) -> None:
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nEvery figure here comes from a script in `bench/`.\n"
+    start, end = "<!-- lakehouse:start -->", "<!-- lakehouse:end -->"
+    if start in text:
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    DOC.parent.mkdir(exist_ok=True)
+    DOC.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", nargs="+", default=["s", "m"], choices=["s", "m", "l"])
+    parser.add_argument("--worker")
+    parser.add_argument("--size")
+    parser.add_argument("--dir")
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.size, Path(args.dir))))
+        return
+    rows = [bench_size(size) for size in args.sizes]
+    definitions = run_stage("definitions", "s", ROOT)
+    demo = demo_seconds()
+    command = "python bench/lakehouse.py --sizes " + " ".join(args.sizes)
+    section = markdown(rows, demo, definitions, command)
+    write_doc(section)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()

@@ -9,11 +9,10 @@ the file, the column, the rule and example lines.
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from elv_assets.contracts.inputs import INPUT_FILES, InputFile, column_specs
 from elv_assets.defs.publishing import OWNERS, column_schema, failed_check, table_metadata
-from elv_assets.defs.resources import ElvSettings
+from elv_assets.defs.resources import ElvSettings, Warehouse
 from elv_assets.ingest import LINE_COLUMN, quote_ident, sql_str
 from elv_assets.validation import inspect_file
 from elv_assets.warehouse import drop, ensure_schemas, stage_name, swap_in
@@ -41,7 +40,7 @@ def build_bronze_asset(spec: InputFile) -> dg.AssetsDefinition:
         metadata={"dagster/column_schema": column_schema(spec.model), "source_file": spec.filename},
         check_specs=[dg.AssetCheckSpec("input_contract", asset=key, description=f"{spec.filename} meets its contract.")],
     )
-    def _bronze(context: dg.AssetExecutionContext, warehouse: DuckDBResource, elv: ElvSettings):
+    def _bronze(context: dg.AssetExecutionContext, warehouse: Warehouse, elv: ElvSettings):
         path = Path(elv.data_dir) / spec.filename
         target = f"bronze.{spec.name}"
         staged, loaded = stage_name(target), f"bronze._load_{spec.name}"

@@ -2,13 +2,12 @@
 
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from elv_assets.adset_daily import adset_daily_select
 from elv_assets.attribution import attribution_select, match_rates
 from elv_assets.contracts.tables import AdsetDaily, LeadAttribution
 from elv_assets.defs.publishing import OWNERS, column_schema, gate_and_swap, table_metadata
-from elv_assets.defs.resources import RunWindow
+from elv_assets.defs.resources import RunWindow, Warehouse
 from elv_assets.warehouse import resolve_as_of, stage
 
 ATTRIBUTION_KEY = dg.AssetKey(["gold", "lead_attribution"])
@@ -36,7 +35,7 @@ class AttributionConfig(dg.Config):
         dg.AssetCheckSpec("match_rate", asset=ATTRIBUTION_KEY, description="Share of leads tied to a campaign."),
     ],
 )
-def lead_attribution(context: dg.AssetExecutionContext, config: AttributionConfig, warehouse: DuckDBResource,
+def lead_attribution(context: dg.AssetExecutionContext, config: AttributionConfig, warehouse: Warehouse,
                      run_window: RunWindow):
     target = "gold.lead_attribution"
     with warehouse.get_connection() as con:
@@ -88,7 +87,7 @@ ADSET_DAILY_KEY = dg.AssetKey(["gold", "adset_daily"])
     metadata={"dagster/column_schema": column_schema(AdsetDaily)},
     check_specs=[dg.AssetCheckSpec("contract", asset=ADSET_DAILY_KEY)],
 )
-def adset_daily(context: dg.AssetExecutionContext, warehouse: DuckDBResource, run_window: RunWindow):
+def adset_daily(context: dg.AssetExecutionContext, warehouse: Warehouse, run_window: RunWindow):
     target = "gold.adset_daily"
     with warehouse.get_connection() as con:
         as_of = resolve_as_of(con, run_window.as_of_date)

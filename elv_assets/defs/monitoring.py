@@ -2,13 +2,12 @@
 
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from elv_assets.cleaning import SILVER
 from elv_assets.contracts.tables import DataQualityReport
 from elv_assets.defs.gold import ADSET_DAILY_KEY, ATTRIBUTION_KEY
 from elv_assets.defs.publishing import OWNERS, column_schema, gate_and_swap, table_metadata
-from elv_assets.defs.resources import RunWindow
+from elv_assets.defs.resources import RunWindow, Warehouse
 from elv_assets.quality import data_quality_frame
 from elv_assets.warehouse import resolve_as_of, stage
 
@@ -29,7 +28,7 @@ DQ_KEY = dg.AssetKey(["monitoring", "data_quality_report"])
     metadata={"dagster/column_schema": column_schema(DataQualityReport)},
     check_specs=[dg.AssetCheckSpec("contract", asset=DQ_KEY)],
 )
-def data_quality_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource, run_window: RunWindow):
+def data_quality_report(context: dg.AssetExecutionContext, warehouse: Warehouse, run_window: RunWindow):
     target = "monitoring.data_quality_report"
     with warehouse.get_connection() as con:
         as_of = resolve_as_of(con, run_window.as_of_date)

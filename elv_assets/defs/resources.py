@@ -1,10 +1,44 @@
 """Resources built from the environment (with local defaults) by one function."""
 
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import dagster as dg
-from dagster_duckdb import DuckDBResource
+import duckdb
 
 from elv_assets.settings import Settings
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The DuckDB warehouse file.
+
+    Like dagster-duckdb's DuckDBResource, but the connection is closed even when the asset body
+    raises (DuckDBResource 0.29 leaves it open, which keeps the file locked after a failed
+    contract), and a file locked by another process is retried with backoff before giving up.
+    """
+
+    database: str
+    lock_retries: int = 6
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = self._connect()
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        for attempt in range(self.lock_retries + 1):
+            try:
+                return duckdb.connect(self.database, config={"custom_user_agent": "elv"})
+            except duckdb.IOException as exc:
+                if attempt == self.lock_retries or "lock" not in str(exc).lower():
+                    raise
+                time.sleep(min(0.5 * 2**attempt, 8.0))
+        raise AssertionError("unreachable")
 
 
 class ElvSettings(dg.ConfigurableResource):
@@ -29,7 +63,7 @@ def build_resources(settings: Settings | None = None) -> dict:
     settings = settings or Settings.from_env()
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "warehouse": DuckDBResource(database=str(settings.warehouse)),
+        "warehouse": Warehouse(database=str(settings.warehouse)),
         "elv": ElvSettings(
             data_dir=str(settings.data_dir),
             serving_dir=str(settings.serving_dir),

@@ -2,11 +2,11 @@
 
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from elv_assets.cleaning import SILVER, rule_hits, silver_select, typed_bronze_select
 from elv_assets.contracts.tables import SILVER_MODELS
 from elv_assets.defs.publishing import OWNERS, column_schema, gate_and_swap, table_metadata
+from elv_assets.defs.resources import Warehouse
 from elv_assets.warehouse import row_count, stage
 
 RULES_TEXT = {
@@ -36,7 +36,7 @@ def build_silver_asset(name: str) -> dg.AssetsDefinition:
         metadata={"dagster/column_schema": column_schema(model)},
         check_specs=[dg.AssetCheckSpec("contract", asset=key, description=f"silver.{name} meets its pandera contract.")],
     )
-    def _silver(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+    def _silver(context: dg.AssetExecutionContext, warehouse: Warehouse):
         target = f"silver.{name}"
         with warehouse.get_connection() as con:
             typed = typed_bronze_select(con, name)

@@ -62,6 +62,16 @@ class RunOutcome:
     failures: list[str] = field(default_factory=list)
 
 
+def _error_text(error) -> str:
+    """A contract failure reads as its own message; other errors keep their short class name."""
+    text = error.message.strip()
+    prefix, sep, rest = text.partition(": ")
+    if sep and "." in prefix and " " not in prefix:  # "dagster._core.definitions.events.Failure: ..."
+        short = prefix.rsplit(".", 1)[1]
+        return rest if short == "Failure" else f"{short}: {rest}"
+    return text
+
+
 def run_assets(
     settings: Settings, selection: str = "*", as_of: str = "", echo: Echo = _stderr
 ) -> RunOutcome:
@@ -97,7 +107,7 @@ def run_assets(
             tags={"as_of_date": as_of} if as_of else None,
         )
     failures = [
-        f"{ev.step_key.replace('__', '/')}: {ev.event_specific_data.error.message.strip()}"
+        f"{ev.step_key.replace('__', '/')}: {_error_text(ev.event_specific_data.error)}"
         for ev in result.all_events
         if ev.event_type_value == "STEP_FAILURE" and ev.event_specific_data and ev.event_specific_data.error
     ]

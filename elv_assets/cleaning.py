@@ -30,7 +30,6 @@ class Rule:
 
 @dataclass(frozen=True)
 class SilverSpec:
-    key: str  # SQL expression of the row key used to deduplicate
     replace: dict[str, str] = field(default_factory=dict)  # column -> cleaned expression
     add: dict[str, str] = field(default_factory=dict)  # new column -> expression over the typed row
     rules: tuple[Rule, ...] = ()
@@ -40,7 +39,6 @@ _SPEND = "greatest(spend, 0)"
 
 SILVER: dict[str, SilverSpec] = {
     "ads": SilverSpec(
-        key="date, coalesce(ad_id, 'adset:' || adset_id)",
         replace={"platform": "lower(platform)", "spend": _SPEND, "currency": "upper(currency)"},
         add={
             "ctr": "CASE WHEN impressions > 0 THEN clicks / impressions END",
@@ -54,7 +52,6 @@ SILVER: dict[str, SilverSpec] = {
         ),
     ),
     "adsets": SilverSpec(
-        key="adset_id",
         replace={"pacing_status": PACING_SQL.format(c="pacing_status")},
         add={"pacing_status_raw": "pacing_status"},
         rules=(
@@ -67,7 +64,6 @@ SILVER: dict[str, SilverSpec] = {
         ),
     ),
     "conversions": SilverSpec(
-        key="date, adset_id, lower(conversion_type), lower(attribution_window)",
         replace={
             "conversion_type": "lower(conversion_type)",
             "attribution_window": "lower(attribution_window)",
@@ -81,10 +77,9 @@ SILVER: dict[str, SilverSpec] = {
             ),
         ),
     ),
-    "leads": SilverSpec(key="lead_id"),
-    "outcomes": SilverSpec(key="lead_id"),
+    "leads": SilverSpec(),
+    "outcomes": SilverSpec(),
     "mapping": SilverSpec(
-        key="lower(field), value",
         replace={"field": "lower(field)"},
     ),
 }
@@ -99,7 +94,7 @@ def silver_select(name: str, typed: str) -> str:
     return f"""
         SELECT * EXCLUDE (_line){replace_clause}{adds}
         FROM ({typed}) AS t
-        QUALIFY row_number() OVER (PARTITION BY {spec.key} ORDER BY _line DESC) = 1
+        QUALIFY row_number() OVER (PARTITION BY {INPUT_FILES[name].key_sql} ORDER BY _line DESC) = 1
         ORDER BY _line
     """
 

@@ -66,7 +66,7 @@ def sniff(path: Path) -> CsvFormat:
     header = tuple(h.strip().strip('"').strip() for h in header_line.split(delimiter))
     if len(header) < 2:
         raise UnreadableFile(
-            f"{path.name}: only one column found ({header_line[:60]!r}); expected a header separated by ',' or ';'"
+            f"{path.name}: only one column found ({header_line[:60]!r}); expected a header separated by ',', ';', tab or '|'"
         )
     if not any(line.strip() for line in lines[1:]) and len(head) < SNIFF_BYTES:
         raise UnreadableFile(f"{path.name}: header only, no data rows")

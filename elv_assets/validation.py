@@ -17,7 +17,13 @@ import duckdb
 import pandas as pd
 import pandera.errors as pa_errors
 
-from elv_assets.contracts.inputs import INPUT_FILES, InputFile, column_specs, model_columns_sql
+from elv_assets.contracts.inputs import (
+    INPUT_FILES,
+    LEAD_KEY_COLUMNS,
+    InputFile,
+    column_specs,
+    model_columns_sql,
+)
 from elv_assets.ingest import (
     LINE_COLUMN,
     UnreadableFile,
@@ -30,6 +36,10 @@ from elv_assets.ingest import (
 )
 
 EXAMPLES = 5
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 @dataclass
@@ -45,7 +55,7 @@ class Problem:
         where = f"{file}, column {self.column}" if self.column else file
         text = f"{where}: {self.rule}"
         if self.count:
-            text += f" ({self.count:,} row{'s' if self.count != 1 else ''})"
+            text += f" ({plural(self.count, 'row')})"
         if self.lines:
             text += "; e.g. line " + ", ".join(str(n) for n in self.lines)
         if self.examples:
@@ -87,7 +97,7 @@ class FileReport:
             lines = [f"{self.file}: {state}"]
         else:
             verdict = "ERRORS" if self.blocking else ("ok with warnings" if self.problems else "ok")
-            lines = [f"{self.file}: {self.rows:,} rows, {len(self.columns)} columns: {verdict}"]
+            lines = [f"{self.file}: {plural(self.rows, 'row')}, {plural(len(self.columns), 'column')}: {verdict}"]
             for col, (lo, hi) in self.date_range.items():
                 lines.append(f"  date range {col}: {lo} to {hi}")
             nulls = {c: p for c, p in self.null_pct.items() if p > 0}
@@ -133,13 +143,6 @@ class ValidationReport:
         return "\n".join(parts)
 
 
-def effective_keys(spec: InputFile, present: list[str]) -> tuple[str, ...]:
-    """ads.csv without ad columns is keyed by ad set; other files by their declared keys."""
-    if spec.name == "ads" and "ad_id" not in present:
-        return ("date", "adset_id")
-    return tuple(k for k in spec.keys if k in present)
-
-
 def inspect_file(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path, raw_table: str) -> FileReport:
     """Load `path` into `raw_table` (text cells plus line numbers) and check it against its contract."""
     report = FileReport(file=spec.filename, required=spec.required)
@@ -162,6 +165,9 @@ def inspect_file(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path, ra
     missing = [n for n, s in specs.items() if s.required and n not in present]
     if missing:
         report.add("error", "missing required column(s): " + ", ".join(missing) + f"; found: {', '.join(present)}")
+    if spec.name == "leads" and not any(c in present for c in LEAD_KEY_COLUMNS):
+        report.add("error", "no column ties a lead to the ads; give at least one of: " + ", ".join(LEAD_KEY_COLUMNS))
+    _extra_cells(con, report, raw_table, present, fmt.header)
     if report.rows == 0:
         report.add("error", "header only, no data rows")
         return report
@@ -176,7 +182,7 @@ def inspect_file(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path, ra
     try:
         _blank_required(con, report, raw_table, specs, present)
         _date_ranges(con, report, typed, specs, present)
-        _duplicates(con, report, typed, effective_keys(spec, present), present)
+        _duplicates(con, report, typed, spec, present)
         _file_rules(con, report, spec.name, typed, present)
         _pandera(con, report, spec, typed)
     finally:
@@ -238,31 +244,48 @@ def _date_ranges(con, report, typed, specs, present) -> None:
                 report.date_range[name] = [str(lo), str(hi)]
 
 
-def _duplicates(con, report, typed, keys, present) -> None:
+def _duplicates(con, report, typed, spec: InputFile, present) -> None:
     data_cols = ", ".join(quote_ident(c) for c in present)
     exact = con.execute(
         f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) n FROM {typed} GROUP BY {data_cols} HAVING n > 1)"
     ).fetchall()[0][0]
     if exact:
         report.add("warning", "exact duplicate rows (silver keeps one)", count=int(exact))
-    if not keys:
-        return
-    key_cols = ", ".join(quote_ident(k) for k in keys)
+    # The key silver deduplicates on, so the report counts exactly the rows silver will drop.
     conflicts = con.execute(
         f"""SELECT count(*), list(k ORDER BY k)[1:{EXAMPLES}] FROM (
-              SELECT concat_ws(' | ', {key_cols}) k FROM (SELECT DISTINCT {data_cols} FROM {typed})
-              GROUP BY {key_cols} HAVING count(*) > 1)"""
+              SELECT concat_ws(' | ', {spec.key_sql}) k FROM (SELECT DISTINCT {data_cols}, {spec.key_sql} FROM {typed})
+              GROUP BY {spec.key_sql} HAVING count(*) > 1)"""
     ).fetchall()[0]
     if conflicts[0]:
         report.add(
             "warning",
-            f"the same key ({', '.join(keys)}) with different values (silver keeps the last line)",
+            f"the same key ({', '.join(spec.keys)}) with different values (silver keeps the last line)",
             count=int(conflicts[0]),
             examples=[str(v) for v in conflicts[1]],
         )
 
 
+def _extra_cells(con, report, raw_table, present, header) -> None:
+    """Lines with more cells than the header: DuckDB names the surplus column13, column14, ..."""
+    extra = [c for c in present if c not in header and c.startswith("column") and c[6:].isdigit()]
+    if extra:
+        where = " OR ".join(f"{quote_ident(c)} IS NOT NULL" for c in extra)
+        n, lines, _ = _examples(con, raw_table, where, None)
+        report.add("error", f"more cells than the header has columns ({len(header)}); is a value "
+                   "with the separator in it missing its quotes?", count=n, lines=lines)
+        for c in extra:
+            present.remove(c)
+
+
 def _file_rules(con, report, name, typed, present) -> None:
+    if name == "leads":
+        keys = [c for c in LEAD_KEY_COLUMNS if c in present]
+        if keys:
+            n, lines, _ = _examples(con, typed, " AND ".join(f"{quote_ident(c)} IS NULL" for c in keys), None)
+            if n:
+                report.add("warning", "lead with no id, UTM value or name to tie it to the ads (stays unattributed)",
+                           count=n, lines=lines)
     if name == "ads":
         n, lines, values = _examples(con, typed, "spend < 0", "spend")
         if n:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from elv_assets.validation import validate_folder
-from elv_assets_tests.tiny_world import ADS, LEADS, OUTCOMES, write_tiny_world
+from elv_assets_tests.tiny_world import ADS, CONVERSIONS, LEADS, OUTCOMES, write_tiny_world
 
 
 def _problems(report, file):
@@ -105,3 +105,40 @@ def test_json_report_has_the_same_verdict(tiny_world: Path):
     data = json.loads(validate_folder(tiny_world).to_json())
     assert data["ok"] is True
     assert data["files"]["ads"]["rows"] == 6
+
+
+def test_leads_without_any_column_tying_them_to_the_ads_block(tmp_path: Path):
+    leads = "lead_id,created_at,form\nL1,2025-03-01 09:00:00,long\n"
+    report = validate_folder(write_tiny_world(tmp_path, leads_csv=leads))
+    [error] = report.files["leads"].errors
+    assert error.rule.startswith("no column ties a lead to the ads; give at least one of: campaign_id, adset_id")
+
+
+def test_a_lead_with_every_key_blank_is_a_warning_with_its_line(tmp_path: Path):
+    leads = LEADS + "L9,2025-03-03 10:00:00,,,,,,,long,mobile\n"
+    report = validate_folder(write_tiny_world(tmp_path, leads_csv=leads))
+    assert not report.blocking
+    [warning] = [p for p in report.files["leads"].warnings if p.rule.startswith("lead with no id")]
+    assert warning.count == 1 and warning.lines == [8]
+
+
+def test_a_line_with_more_cells_than_the_header_blocks(tmp_path: Path):
+    leads = LEADS.replace("L2,2025-03-01 10:00:00,,,,spring,lal_v2,,short,desktop",
+                          "L2,2025-03-01 10:00:00,,,,spring,lal,v2,,short,desktop")
+    report = validate_folder(write_tiny_world(tmp_path, leads_csv=leads))
+    [error] = report.files["leads"].errors
+    assert error.rule.startswith("more cells than the header has columns (10)")
+    assert error.lines == [3]
+    assert not any(c.startswith("column") for c in report.files["leads"].columns)
+
+
+def test_duplicate_keys_use_the_same_key_as_silver(tmp_path: Path):
+    # "LEAD"/"lead" and 7D_CLICK/7d_click are one key once lowercased, as silver keeps them.
+    conversions = CONVERSIONS + "2025-03-02,as2,LEAD,7D_CLICK,4,40\n"
+    # An ad-set-level row (blank ad_id) is keyed by its ad set, so a second one for the day conflicts.
+    ads = ADS + "01/03/2025,Meta,c1,Spring,as9,Set 9,,,5.00,100,1,GBP\n01/03/2025,Meta,c1,Spring,as9,Set 9,,,6.00,100,1,GBP\n"
+    report = validate_folder(write_tiny_world(tmp_path, conversions_csv=conversions, ads_csv=ads))
+    [conv] = [p for p in report.files["conversions"].warnings if p.rule.startswith("the same key")]
+    assert conv.examples == ["2025-03-02 | as2 | lead | 7d_click"]
+    [ad] = [p for p in report.files["ads"].warnings if p.rule.startswith("the same key")]
+    assert ad.examples == ["2025-03-01 | adset:as9"]

@@ -81,10 +81,6 @@ class LeadsInput(_Input):
     campaign_name: Series[str] | None = pa.Field(nullable=True, description="Campaign name typed into the CRM.")
     adset_name: Series[str] | None = pa.Field(nullable=True, description="Ad set name typed into the CRM.")
 
-    @pa.dataframe_check(error="leads.csv needs at least one of: " + ", ".join(LEAD_KEY_COLUMNS))
-    def has_a_key_to_the_ads(cls, df) -> bool:
-        return any(c in df.columns for c in LEAD_KEY_COLUMNS)
-
 
 class OutcomesInput(_Input):
     """outcomes.csv: what happened to each lead later, from the CRM."""
@@ -112,7 +108,8 @@ class InputFile:
     name: str
     model: type[pa.DataFrameModel]
     required: bool
-    keys: tuple[str, ...]
+    keys: tuple[str, ...]  # the row key, in words for people
+    key_sql: str  # the same key as SQL over typed columns: validation and silver deduplicate on it
 
     @property
     def filename(self) -> str:
@@ -122,12 +119,15 @@ class InputFile:
 INPUT_FILES: dict[str, InputFile] = {
     f.name: f
     for f in (
-        InputFile("ads", AdsInput, required=True, keys=("date", "ad_id")),
-        InputFile("adsets", AdsetsInput, required=False, keys=("adset_id",)),
-        InputFile("conversions", ConversionsInput, required=False, keys=("date", "adset_id", "conversion_type", "attribution_window")),
-        InputFile("leads", LeadsInput, required=True, keys=("lead_id",)),
-        InputFile("outcomes", OutcomesInput, required=True, keys=("lead_id",)),
-        InputFile("mapping", MappingInput, required=False, keys=("field", "value")),
+        InputFile("ads", AdsInput, True, ("date", "ad_id (adset_id where ad_id is blank)"),
+                  "date, coalesce(ad_id, 'adset:' || adset_id)"),
+        InputFile("adsets", AdsetsInput, False, ("adset_id",), "adset_id"),
+        InputFile("conversions", ConversionsInput, False,
+                  ("date", "adset_id", "conversion_type (any case)", "attribution_window (any case)"),
+                  "date, adset_id, lower(conversion_type), lower(attribution_window)"),
+        InputFile("leads", LeadsInput, True, ("lead_id",), "lead_id"),
+        InputFile("outcomes", OutcomesInput, True, ("lead_id",), "lead_id"),
+        InputFile("mapping", MappingInput, False, ("field (any case)", "value"), "lower(field), value"),
     )
 }
 

@@ -2,6 +2,11 @@
 CRM results. CRM counts are dated by their own event (leads by created_at, qualified by qualified_at,
 bookings by booked_at, revenue by won_at) and attributed through gold.lead_attribution. Nothing after
 the run's as_of date is counted: the table is what a marketer could have known that day.
+
+Delivery (spend, impressions, clicks) is known for the ad sets that ads.csv has: a day without a row
+there is a day without delivery, so 0. For an ad set that ads.csv lacks, or with no ads.csv at all, it
+is unknown, so NULL; every ratio built on it (CTR, CPC, CPM, pacing ratio, ROAS, CPL) is then NULL too,
+as it is when its denominator is 0. CRM rows are there either way: one row per (date, ad set) with leads.
 """
 
 from __future__ import annotations
@@ -40,18 +45,19 @@ def adset_daily_select(as_of: dt.date) -> str:
                coalesce(sum(revenue) FILTER (WHERE kind = 'won'), 0) AS revenue
         FROM events GROUP BY date, adset_id
     ),
-    adset_platform AS (SELECT adset_id, any_value(platform) AS platform FROM silver.ads GROUP BY 1),
+    known AS (SELECT adset_id, min(platform) AS platform FROM silver.ads GROUP BY 1),
     joined AS (
         SELECT coalesce(d.date, c.date) AS date, coalesce(d.adset_id, c.adset_id) AS adset_id,
                coalesce(d.campaign_id, c.campaign_id) AS campaign_id,
-               coalesce(d.platform, p.platform) AS platform,
-               coalesce(d.spend, 0) AS spend, coalesce(d.impressions, 0)::BIGINT AS impressions,
-               coalesce(d.clicks, 0)::BIGINT AS clicks,
+               coalesce(d.platform, k.platform) AS platform,
+               CASE WHEN k.adset_id IS NOT NULL THEN coalesce(d.spend, 0) END AS spend,
+               CASE WHEN k.adset_id IS NOT NULL THEN coalesce(d.impressions, 0) END::BIGINT AS impressions,
+               CASE WHEN k.adset_id IS NOT NULL THEN coalesce(d.clicks, 0) END::BIGINT AS clicks,
                coalesce(c.leads, 0)::BIGINT AS leads, coalesce(c.qualified, 0)::BIGINT AS qualified,
                coalesce(c.bookings, 0)::BIGINT AS bookings, coalesce(c.revenue, 0)::DOUBLE AS revenue
         FROM delivery d
         FULL OUTER JOIN crm c ON c.date = d.date AND c.adset_id = d.adset_id
-        LEFT JOIN adset_platform p ON p.adset_id = coalesce(d.adset_id, c.adset_id)
+        LEFT JOIN known k ON k.adset_id = coalesce(d.adset_id, c.adset_id)
     )
     SELECT j.date::DATE AS date, j.adset_id, j.campaign_id, j.platform, j.spend, j.impressions, j.clicks,
            CASE WHEN j.impressions > 0 THEN j.clicks / j.impressions END AS ctr,

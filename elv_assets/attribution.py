@@ -1,10 +1,22 @@
 """Which campaign, ad set and ad each lead came from, and how we know.
 
-Strategy, best first: the lead's own ids (filling the campaign from the ad set and the ad set from
-the ad via ads.csv); then the mapping file (utm_content, adset_name, utm_campaign, campaign_name, in
-that order); then normalised names (lower case, punctuation and spacing folded) against the names in
-ads.csv. A name that matches more than one campaign or ad set is not guessed: the lead is marked
-`ambiguous` with the candidates counted. Leads matched by nothing are `unmatched`.
+Strategy, best first (the first that applies wins):
+1. `id`: the lead's own campaign_id / adset_id / ad_id, taken as given (an id need not appear in
+   ads.csv; ad sets that ads.csv lacks are counted in the data-quality report). A missing ad set is
+   filled from the ad, and a missing campaign from the ad set, through the catalogue.
+2. `mapping`: a mapping.csv row for the lead's utm_content, adset_name, utm_campaign or campaign_name,
+   in that order; a mapped ad set without a campaign gets it from the catalogue.
+3. `name`: the lead's adset_name, else campaign_name, normalised (lower case, punctuation and spacing
+   folded) against the catalogue's names. A name that matches more than one ad set or campaign is not
+   guessed: the lead is `ambiguous`, with the candidates counted.
+Leads matched by nothing are `unmatched`.
+
+The catalogue says which ids and names exist and which ad belongs to which ad set and campaign. It is
+silver.ads. When silver.ads is empty (no ads.csv: a folder of CRM exports only) it is the leads up to
+as_of themselves, i.e. the ids and names that leads carry together. Then ids are accepted as the CRM
+wrote them (join_detail says they were not checked), a name resolves only if some lead carries it beside
+its id, and mapping.csv works as usual. Either way a fill (ad to ad set, ad set to campaign) is made only
+when the catalogue gives one answer.
 """
 
 from __future__ import annotations
@@ -22,6 +34,10 @@ def normalise_name_sql(expr: str) -> str:
     return f"NULLIF(trim(regexp_replace(lower({expr}), '[^a-z0-9]+', ' ', 'g')), '')"
 
 
+UNCHECKED_IDS = "the lead's own ids, unchecked: no ads.csv rows to check them against"
+NAMES_FROM_LEADS = " (names taken from leads that carry ids; no ads.csv rows)"
+
+
 def attribution_select(as_of: dt.date) -> str:
     """SQL of gold.lead_attribution over silver.leads, silver.ads and silver.mapping."""
     mapping_joins = "\n        UNION ALL\n".join(
@@ -30,18 +46,30 @@ def attribution_select(as_of: dt.date) -> str:
         for i, f in enumerate(MAPPING_PRIORITY, start=1)
     )
     n = normalise_name_sql
+    no_ads = "(SELECT NOT has_ads FROM source)"
     return f"""
     WITH l AS (
         SELECT lead_id, created_at, campaign_id, adset_id, ad_id, utm_campaign, utm_content, campaign_name, adset_name
         FROM silver.leads WHERE created_at::DATE <= DATE '{as_of}'
     ),
-    ad_keys AS (
-        SELECT ad_id, any_value(adset_id) AS adset_id FROM silver.ads WHERE ad_id IS NOT NULL GROUP BY ad_id
+    source AS (SELECT count(*) > 0 AS has_ads FROM silver.ads),
+    catalogue AS (
+        SELECT campaign_id, campaign_name, adset_id, adset_name, ad_id FROM silver.ads
+        UNION ALL
+        SELECT campaign_id, campaign_name, adset_id, adset_name, ad_id FROM l WHERE {no_ads}
     ),
-    adset_keys AS (SELECT adset_id, any_value(campaign_id) AS campaign_id FROM silver.ads GROUP BY adset_id),
+    ad_keys AS (
+        SELECT ad_id, CASE WHEN count(DISTINCT adset_id) = 1 THEN min(adset_id) END AS adset_id
+        FROM catalogue WHERE ad_id IS NOT NULL GROUP BY ad_id
+    ),
+    adset_keys AS (
+        SELECT adset_id, CASE WHEN count(DISTINCT campaign_id) = 1 THEN min(campaign_id) END AS campaign_id
+        FROM catalogue WHERE adset_id IS NOT NULL GROUP BY adset_id
+    ),
     by_id AS (
         SELECT l.lead_id, 1 AS tier, coalesce(l.campaign_id, s.campaign_id) AS campaign_id,
-               coalesce(l.adset_id, a.adset_id) AS adset_id, l.ad_id, 'id' AS join_method, NULL AS join_detail
+               coalesce(l.adset_id, a.adset_id) AS adset_id, l.ad_id, 'id' AS join_method,
+               CASE WHEN {no_ads} THEN '{UNCHECKED_IDS.replace("'", "''")}' END AS join_detail
         FROM l
         LEFT JOIN ad_keys a ON a.ad_id = l.ad_id
         LEFT JOIN adset_keys s ON s.adset_id = coalesce(l.adset_id, a.adset_id)
@@ -55,17 +83,17 @@ def attribution_select(as_of: dt.date) -> str:
         QUALIFY row_number() OVER (PARTITION BY h.lead_id ORDER BY h.prio) = 1
     ),
     adset_names AS (
-        SELECT {n('adset_name')} AS name, count(DISTINCT adset_id) AS k,
-               min(adset_id) AS adset_id, min(campaign_id) AS campaign_id
-        FROM silver.ads WHERE adset_name IS NOT NULL GROUP BY 1
+        SELECT {n('adset_name')} AS name, count(DISTINCT adset_id) AS k, min(adset_id) AS adset_id
+        FROM catalogue WHERE adset_name IS NOT NULL AND adset_id IS NOT NULL GROUP BY 1
     ),
     campaign_names AS (
         SELECT {n('campaign_name')} AS name, count(DISTINCT campaign_id) AS k, min(campaign_id) AS campaign_id
-        FROM silver.ads WHERE campaign_name IS NOT NULL GROUP BY 1
+        FROM catalogue WHERE campaign_name IS NOT NULL AND campaign_id IS NOT NULL GROUP BY 1
     ),
     name_candidates AS (
-        SELECT l.lead_id, 1 AS prio, a.k, a.adset_id, a.campaign_id, 'adset_name=' || l.adset_name AS detail, 'ad sets' AS what
-        FROM l JOIN adset_names a ON a.name = {n('l.adset_name')}
+        SELECT l.lead_id, 1 AS prio, a.k, a.adset_id, s.campaign_id, 'adset_name=' || l.adset_name AS detail,
+               'ad sets' AS what
+        FROM l JOIN adset_names a ON a.name = {n('l.adset_name')} LEFT JOIN adset_keys s ON s.adset_id = a.adset_id
         UNION ALL
         SELECT l.lead_id, 2, c.k, NULL, c.campaign_id, 'campaign_name=' || l.campaign_name, 'campaigns'
         FROM l JOIN campaign_names c ON c.name = {n('l.campaign_name')}
@@ -74,7 +102,8 @@ def attribution_select(as_of: dt.date) -> str:
         SELECT lead_id, 3 AS tier,
                CASE WHEN k = 1 THEN campaign_id END AS campaign_id, CASE WHEN k = 1 THEN adset_id END AS adset_id,
                NULL AS ad_id, CASE WHEN k = 1 THEN 'name' ELSE 'ambiguous' END AS join_method,
-               CASE WHEN k = 1 THEN detail ELSE detail || ' matches ' || k || ' ' || what END AS join_detail
+               CASE WHEN k = 1 THEN detail ELSE detail || ' matches ' || k || ' ' || what END
+                   || CASE WHEN {no_ads} THEN '{NAMES_FROM_LEADS}' ELSE '' END AS join_detail
         FROM name_candidates
         QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY (k = 1) DESC, prio) = 1
     ),

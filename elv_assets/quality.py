@@ -62,6 +62,11 @@ def cross_table_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[s
             "AND adset_id NOT IN (SELECT DISTINCT adset_id FROM silver.ads)",
             "leads naming an ad set that ads.csv does not have",
         ),
+        "adset_days_spend_unknown": (
+            "SELECT count(*) FROM gold.adset_daily WHERE spend IS NULL",
+            "ad-set days with CRM leads but no delivery data (ad set not in ads.csv, or no ads.csv): "
+            "spend and its ratios blank",
+        ),
         "outcomes_for_unknown_leads": (
             "SELECT count(*) FROM silver.outcomes WHERE lead_id NOT IN (SELECT lead_id FROM silver.leads)",
             "outcome rows whose lead is not in leads.csv (ignored)",

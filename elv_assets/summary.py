@@ -24,14 +24,7 @@ def warehouse_summary(warehouse: Path) -> str:
             n = con.execute(f"SELECT count(*) FROM {schema}.{name}").fetchall()[0][0]
             lines.append(f"  {schema + '.' + name:<36} {n:>12,} rows")
         if ("gold", "adset_daily") in tables:
-            spend, leads, qualified, bookings, revenue, first, last = con.execute(
-                "SELECT sum(spend), sum(leads), sum(qualified), sum(bookings), sum(revenue), min(date), max(date) "
-                "FROM gold.adset_daily"
-            ).fetchall()[0]
-            lines += ["", f"Ad sets, {first:%d %b %Y} to {last:%d %b %Y}", "-" * 30]
-            lines.append(f"  spend {spend:,.0f}   leads {leads:,}   qualified {qualified:,}   bookings {bookings:,}")
-            if spend:
-                lines.append(f"  revenue {revenue:,.0f}   ROAS {revenue / spend:.2f}   CPL {spend / max(leads, 1):,.2f}")
+            lines += _adset_totals(con)
         if ("monitoring", "data_quality_report") in tables:
             hits = con.execute(
                 "SELECT coalesce(table_name, 'across tables'), check_name, hits FROM monitoring.data_quality_report "
@@ -50,3 +43,19 @@ def warehouse_summary(warehouse: Path) -> str:
         "  elv validate            check a data folder before loading it",
     ]
     return "\n".join(lines)
+
+
+def _adset_totals(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Totals of gold.adset_daily; spend is NULL (unknown) without ads.csv, and then no ROAS or CPL."""
+    spend, leads, qualified, bookings, revenue, first, last = con.execute(
+        "SELECT sum(spend), coalesce(sum(leads), 0), coalesce(sum(qualified), 0), coalesce(sum(bookings), 0), "
+        "coalesce(sum(revenue), 0), min(date), max(date) FROM gold.adset_daily"
+    ).fetchall()[0]
+    if first is None:
+        return ["", "Ad sets", "-------", "  no ad-set rows (no ad rows and no lead tied to an ad set)"]
+    spent = "spend unknown (no ad rows)" if spend is None else f"spend {spend:,.0f}"
+    lines = ["", f"Ad sets, {first:%d %b %Y} to {last:%d %b %Y}", "-" * 30]
+    lines.append(f"  {spent}   leads {leads:,}   qualified {qualified:,}   bookings {bookings:,}")
+    ratios = f"   ROAS {revenue / spend:.2f}   CPL {spend / max(leads, 1):,.2f}" if spend else ""
+    lines.append(f"  revenue {revenue:,.0f}{ratios}")
+    return lines

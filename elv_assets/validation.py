@@ -68,6 +68,7 @@ class FileReport:
     file: str
     required: bool
     present: bool = False
+    if_absent: str = ""  # what the results lack when an optional file is absent
     rows: int = 0
     columns: list[str] = field(default_factory=list)
     delimiter: str | None = None
@@ -95,6 +96,8 @@ class FileReport:
         if not self.present:
             state = "MISSING (required)" if self.required else "absent (optional)"
             lines = [f"{self.file}: {state}"]
+            if self.if_absent and not self.required:
+                lines.append(f"  without it: {self.if_absent}")
         else:
             verdict = "ERRORS" if self.blocking else ("ok with warnings" if self.problems else "ok")
             lines = [f"{self.file}: {plural(self.rows, 'row')}, {plural(len(self.columns), 'column')}: {verdict}"]
@@ -145,7 +148,7 @@ class ValidationReport:
 
 def inspect_file(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path, raw_table: str) -> FileReport:
     """Load `path` into `raw_table` (text cells plus line numbers) and check it against its contract."""
-    report = FileReport(file=spec.filename, required=spec.required)
+    report = FileReport(file=spec.filename, required=spec.required, if_absent=spec.if_absent)
     if not path.exists():
         if spec.required:
             report.add("error", f"required file not found in {path.parent}")

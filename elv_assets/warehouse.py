@@ -68,14 +68,19 @@ def columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def resolve_as_of(con: duckdb.DuckDBPyConnection, configured: str = "") -> dt.date:
-    """The run's as_of date: the configured one, else the latest day in the silver ads and leads."""
+    """The run's as_of date: the configured one, else the latest day in the silver ads and leads.
+
+    Either table may be empty (ads.csv is optional). max() over the union skips the empty side's NULL
+    by the SQL standard. (DuckDB's greatest() skips NULLs too, checked on 2.0; MySQL's and Oracle's do not.)
+    """
     if configured:
         try:
             return dt.date.fromisoformat(configured)
         except ValueError:
             raise ValueError(f"as_of_date {configured!r} is not a date of the form YYYY-MM-DD") from None
     latest = con.execute(
-        "SELECT greatest((SELECT max(date) FROM silver.ads), (SELECT max(created_at)::DATE FROM silver.leads))"
+        "SELECT max(d) FROM (SELECT max(date) AS d FROM silver.ads "
+        "UNION ALL SELECT max(created_at)::DATE FROM silver.leads)"
     ).fetchall()[0][0]
     if latest is None:
         raise ValueError("as_of_date cannot default to the latest date: silver.ads and silver.leads are empty")

@@ -142,3 +142,14 @@ def test_duplicate_keys_use_the_same_key_as_silver(tmp_path: Path):
     assert conv.examples == ["2025-03-02 | as2 | lead | 7d_click"]
     [ad] = [p for p in report.files["ads"].warnings if p.rule.startswith("the same key")]
     assert ad.examples == ["2025-03-01 | adset:as9"]
+
+
+def test_a_folder_without_ad_platform_files_passes_and_says_what_is_missing(tmp_path: Path):
+    report = validate_folder(write_tiny_world(tmp_path, ads_csv=None, adsets_csv=None, conversions_csv=None))
+    assert not report.blocking, report.to_text()
+    assert not report.files["ads"].present and not report.files["ads"].problems
+    assert report.cross_file == []  # the lead/ad-set check needs ads.csv; it is skipped, not failed
+    text = report.to_text()
+    assert "ads.csv: absent (optional)\n  without it: no spend, impressions or clicks" in text
+    assert "adsets.csv: absent (optional)" in text and "conversions.csv: absent (optional)" in text
+    assert "PASSED" in text

@@ -31,7 +31,7 @@ class _Input(pa.DataFrameModel):
 
 
 class AdsInput(_Input):
-    """ads.csv: daily ad performance, one row per date and ad (or per ad set without ad columns)."""
+    """ads.csv (optional): daily ad performance, one row per date and ad (or per ad set without ad columns)."""
 
     date: Series[pa.DateTime] = pa.Field(nullable=False, metadata=DATE, description="Day of delivery.")
     platform: Series[str] = pa.Field(nullable=False, description="Ad platform, e.g. meta, google, linkedin.")
@@ -48,7 +48,7 @@ class AdsInput(_Input):
 
 
 class AdsetsInput(_Input):
-    """adsets.csv: ad-set budgets and the platform's pacing status."""
+    """adsets.csv (optional): ad-set budgets and the platform's pacing status."""
 
     adset_id: Series[str] = pa.Field(nullable=False, description="Ad set id, as in ads.csv.")
     daily_budget: Series[float] = pa.Field(nullable=False, ge=0, description="Daily budget in the dataset currency.")
@@ -110,6 +110,7 @@ class InputFile:
     required: bool
     keys: tuple[str, ...]  # the row key, in words for people
     key_sql: str  # the same key as SQL over typed columns: validation and silver deduplicate on it
+    if_absent: str = ""  # for an optional file: what the results lack without it, in words for people
 
     @property
     def filename(self) -> str:
@@ -119,15 +120,20 @@ class InputFile:
 INPUT_FILES: dict[str, InputFile] = {
     f.name: f
     for f in (
-        InputFile("ads", AdsInput, True, ("date", "ad_id (adset_id where ad_id is blank)"),
-                  "date, coalesce(ad_id, 'adset:' || adset_id)"),
-        InputFile("adsets", AdsetsInput, False, ("adset_id",), "adset_id"),
+        InputFile("ads", AdsInput, False, ("date", "ad_id (adset_id where ad_id is blank)"),
+                  "date, coalesce(ad_id, 'adset:' || adset_id)",
+                  "no spend, impressions or clicks, so CPL, ROAS, CTR, CPM and pacing ratio stay blank "
+                  "and there are no ad features"),
+        InputFile("adsets", AdsetsInput, False, ("adset_id",), "adset_id",
+                  "no budgets: pacing ratio blank, pacing status unknown"),
         InputFile("conversions", ConversionsInput, False,
                   ("date", "adset_id", "conversion_type (any case)", "attribution_window (any case)"),
-                  "date, adset_id, lower(conversion_type), lower(attribution_window)"),
+                  "date, adset_id, lower(conversion_type), lower(attribution_window)",
+                  "no platform-reported conversions (counted as 0)"),
         InputFile("leads", LeadsInput, True, ("lead_id",), "lead_id"),
         InputFile("outcomes", OutcomesInput, True, ("lead_id",), "lead_id"),
-        InputFile("mapping", MappingInput, False, ("field (any case)", "value"), "lower(field), value"),
+        InputFile("mapping", MappingInput, False, ("field (any case)", "value"), "lower(field), value",
+                  "leads are tied by their ids and names only"),
     )
 }
 

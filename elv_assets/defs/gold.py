@@ -82,7 +82,8 @@ ADSET_DAILY_KEY = dg.AssetKey(["gold", "adset_daily"])
     description=(
         "Per (date, ad set) up to as_of: spend, impressions, clicks, CTR, CPC, CPM, budget and pacing ratio, "
         "platform conversions, CRM leads, qualified, bookings, revenue, ROAS and CPL. CRM events are dated by "
-        "their own timestamps. Read by the pacing and bookings models and the dashboard."
+        "their own timestamps. Spend and its ratios are blank (unknown) for ad sets ads.csv lacks, and "
+        "everywhere without ads.csv. Read by the pacing and bookings models and the dashboard."
     ),
     metadata={"dagster/column_schema": column_schema(AdsetDaily)},
     check_specs=[dg.AssetCheckSpec("contract", asset=ADSET_DAILY_KEY)],
@@ -101,18 +102,19 @@ def adset_daily(context: dg.AssetExecutionContext, warehouse: Warehouse, run_win
             f"FROM {target}"
         ).fetchall()[0]
         spend, leads, qualified, bookings, revenue, first, last = totals
+        # spend is NULL (unknown) where ads.csv has no rows for the ad set; then no ratio is shown.
         yield dg.MaterializeResult(
             metadata=table_metadata(
                 con, target,
                 as_of_date=str(as_of),
                 date_range=f"{first} to {last}",
-                spend=round(float(spend or 0), 2),
+                spend=round(float(spend), 2) if spend is not None else None,
                 leads=int(leads or 0),
                 qualified=int(qualified or 0),
                 bookings=int(bookings or 0),
                 revenue=round(float(revenue or 0), 2),
-                roas=round(float(revenue) / float(spend), 3) if spend else None,
-                cpl=round(float(spend) / float(leads), 2) if leads else None,
+                roas=round(float(revenue or 0) / float(spend), 3) if spend else None,
+                cpl=round(float(spend) / float(leads), 2) if spend is not None and leads else None,
             )
         )
 

@@ -46,8 +46,13 @@ def build_silver_asset(name: str) -> dg.AssetsDefinition:
             yield gate.check
             if gate.failure:
                 raise dg.Failure(description=gate.failure)
+            # A present file has at least one row (validation rejects header-only files), so an empty
+            # bronze table means the optional file was absent: silver is then empty but fully typed.
+            present = row_count(con, f"bronze.{name}") > 0
             yield dg.MaterializeResult(
-                metadata=table_metadata(con, target, **{f"rule/{rule}": n for rule, n in hits.items()})
+                metadata=table_metadata(
+                    con, target, file_present=present, **{f"rule/{rule}": n for rule, n in hits.items()}
+                )
             )
 
     return _silver

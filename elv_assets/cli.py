@@ -85,6 +85,26 @@ def cmd_import_real(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_score(args: argparse.Namespace) -> int:
+    from elv_assets.scoring import ScoringRefused, score_leads, write_scores
+
+    settings = Settings.from_env()
+    leads, out = Path(args.leads), Path(args.out)
+    try:
+        result = score_leads(leads, settings.warehouse, settings.artifacts_dir, with_reasons=not args.no_reasons)
+    except (ScoringRefused, FileNotFoundError) as exc:
+        print(f"elv score: {exc}", file=sys.stderr)
+        return 1
+    write_scores(result.scores, out)
+    n = len(result.scores)
+    rate = n / result.seconds_score if result.seconds_score else float("inf")
+    print(f"Scored {n:,} leads from {leads} with the serving {result.model} model into {out}")
+    print(f"  features {result.seconds_prepare:.2f} s, model {result.seconds_score:.2f} s ({rate:,.0f} leads/s)")
+    for p in result.report.warnings:
+        print(f"  WARNING: {p.describe(leads.name)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="elv", description="ELV platform: lead value for paid-media marketers.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default ELV_AS_OF, else the latest date in the data)")
     p.add_argument("--select", default="*", help="Dagster asset selection, e.g. 'key:silver/*' (default all)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("score", help="score a leads.csv of new leads with the serving model")
+    p.add_argument("--leads", required=True, help="a CSV with the leads.csv contract")
+    p.add_argument("--out", required=True, help="output file: .csv or .parquet")
+    p.add_argument("--no-reasons", action="store_true", help="skip the three plain-word reasons per lead (faster)")
+    p.set_defaults(func=cmd_score)
 
     from elv_assets.real_data import DEFAULT_YEAR, REAL_FILE
 

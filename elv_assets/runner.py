@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,6 +14,9 @@ import dagster as dg
 
 from elv_assets.defs.resources import build_resources
 from elv_assets.settings import Settings
+
+# Selecting assets by string goes through a beta code path; its warning is noise for a person at a terminal.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 Echo = Callable[[str], None]
 
@@ -64,6 +68,8 @@ class RunOutcome:
 
 def _error_text(error) -> str:
     """A contract failure reads as its own message; other errors keep their short class name."""
+    while getattr(error, "cause", None) is not None and error.cls_name == "DagsterExecutionStepExecutionError":
+        error = error.cause  # the user code's own exception, not Dagster's wrapper
     text = error.message.strip()
     prefix, sep, rest = text.partition(": ")
     if sep and "." in prefix and " " not in prefix:  # "dagster._core.definitions.events.Failure: ..."

@@ -7,15 +7,17 @@ import duckdb
 import pandas as pd
 
 from elv_assets.definitions import ALL_ASSETS
+from elv_assets.defs.jobs import LAKEHOUSE_SELECTION
 from elv_assets.defs.resources import build_resources
 from elv_assets.settings import Settings
 
 
-def materialize_all(settings: Settings, selection: str | None = None, run_config: dict | None = None):
+def materialize_all(settings: Settings, selection: str | None = LAKEHOUSE_SELECTION, run_config: dict | None = None):
+    """The lakehouse by default (tiny worlds are far too small to train on); pass selection="*" for all."""
     return dg.materialize(
         ALL_ASSETS,
         resources=build_resources(settings),
-        selection=dg.AssetSelection.from_string(selection) if selection else None,
+        selection=dg.AssetSelection.from_string(selection) if selection and selection != "*" else None,
         run_config=run_config,
         raise_on_error=False,
     )

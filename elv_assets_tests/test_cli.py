@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from elv_assets.cli import main
+from elv_assets.defs.jobs import LAKEHOUSE_SELECTION
 from elv_assets_tests.tiny_world import ADS, write_tiny_world
 
 BIN = Path(sys.executable).parent
@@ -43,13 +44,24 @@ def test_validate_on_a_missing_folder_says_so(tmp_path, capsys):
 def test_run_exits_0_then_1_when_an_input_breaks(tiny_settings, monkeypatch, capsys):
     monkeypatch.setenv("ELV_WAREHOUSE", str(tiny_settings.warehouse))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    assert main(["run", "--data", str(tiny_settings.data_dir)]) == 0
+    assert main(["run", "--data", str(tiny_settings.data_dir), "--select", LAKEHOUSE_SELECTION]) == 0
     assert "gold.adset_daily" in capsys.readouterr().out
 
     (tiny_settings.data_dir / "ads.csv").write_text(ADS.replace("GBP\n", "GBP,extra\n", 1).replace(",Meta,", ",,", 1))
-    assert main(["run", "--data", str(tiny_settings.data_dir)]) == 1
+    assert main(["run", "--data", str(tiny_settings.data_dir), "--select", LAKEHOUSE_SELECTION]) == 1
     err = capsys.readouterr().err
     assert "bronze/ads: ads.csv failed its contract" in err
+
+
+def test_validate_and_run_a_folder_of_crm_exports_only(tmp_path, monkeypatch, capsys):
+    folder = write_tiny_world(tmp_path / "raw", ads_csv=None, adsets_csv=None, conversions_csv=None)
+    assert main(["validate", "--data", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "ads.csv: absent (optional)" in out and "PASSED: 0 error(s)" in out
+    for var, path in [("ELV_WAREHOUSE", "w.duckdb"), ("ELV_SERVING_DIR", "serving"), ("ELV_ARTIFACTS_DIR", "artifacts")]:
+        monkeypatch.setenv(var, str(tmp_path / path))
+    assert main(["run", "--data", str(folder), "--select", LAKEHOUSE_SELECTION]) == 0
+    assert "spend unknown (no ad rows)" in capsys.readouterr().out
 
 
 def test_run_rejects_a_selection_that_matches_nothing(tiny_settings, monkeypatch, capsys):

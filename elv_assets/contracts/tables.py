@@ -115,14 +115,16 @@ class AdsetDaily(_Table):
     adset_id: Series[str] = pa.Field(nullable=False)
     campaign_id: Series[str] = pa.Field(nullable=True)
     platform: Series[str] = pa.Field(nullable=True)
-    spend: Series[float] = pa.Field(ge=0)
-    impressions: Series[NULLABLE_INT] = pa.Field(ge=0)
-    clicks: Series[NULLABLE_INT] = pa.Field(ge=0)
-    ctr: Series[float] = pa.Field(nullable=True, ge=0)
-    cpc: Series[float] = pa.Field(nullable=True, ge=0)
-    cpm: Series[float] = pa.Field(nullable=True, ge=0)
+    spend: Series[float] = pa.Field(
+        nullable=True, ge=0, description="0 on a day ads.csv has no row for a known ad set; blank (unknown) "
+        "for an ad set that ads.csv lacks, or with no ads.csv.")
+    impressions: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0, description="As spend: blank when unknown.")
+    clicks: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0, description="As spend: blank when unknown.")
+    ctr: Series[float] = pa.Field(nullable=True, ge=0, description="clicks / impressions; blank when unknown or 0.")
+    cpc: Series[float] = pa.Field(nullable=True, ge=0, description="spend / clicks; blank when unknown or 0.")
+    cpm: Series[float] = pa.Field(nullable=True, ge=0, description="spend / impressions x 1000; blank when unknown or 0.")
     daily_budget: Series[float] = pa.Field(nullable=True, ge=0)
-    pacing_ratio: Series[float] = pa.Field(nullable=True, ge=0, description="spend / daily_budget.")
+    pacing_ratio: Series[float] = pa.Field(nullable=True, ge=0, description="spend / daily_budget; blank when either is unknown or 0.")
     pacing_status: Series[str] = pa.Field(isin=PACING_STATUSES)
     platform_conversions: Series[NULLABLE_INT] = pa.Field(ge=0)
     platform_conversion_value: Series[float] = pa.Field()
@@ -130,8 +132,8 @@ class AdsetDaily(_Table):
     qualified: Series[NULLABLE_INT] = pa.Field(ge=0, description="Leads that qualified that day.")
     bookings: Series[NULLABLE_INT] = pa.Field(ge=0, description="Meetings booked that day.")
     revenue: Series[float] = pa.Field(ge=0, description="Revenue of deals won that day.")
-    roas: Series[float] = pa.Field(nullable=True, ge=0, description="revenue / spend.")
-    cpl: Series[float] = pa.Field(nullable=True, ge=0, description="spend / leads.")
+    roas: Series[float] = pa.Field(nullable=True, ge=0, description="revenue / spend; blank when spend is unknown or 0.")
+    cpl: Series[float] = pa.Field(nullable=True, ge=0, description="spend / leads; blank when spend is unknown or no leads.")
 
     class Config:
         unique = ["date", "adset_id"]
@@ -153,6 +155,97 @@ class DataQualityReport(_Table):
     mean: Series[float] = pa.Field(nullable=True)
     hits: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0)
     detail: Series[str] = pa.Field(nullable=True)
+
+
+LABEL_STATUSES = ["positive", "negative", "immature"]
+SPLITS = ["train", "calib", "test", "unlabeled"]
+DRIFT_BANDS = ["stable", "moderate", "major"]
+
+
+class LeadLabels(_Table):
+    """Label maturity per lead: did it qualify within the window, and is the answer known yet?"""
+
+    lead_id: Series[str] = pa.Field(nullable=False, unique=True)
+    created_at: Series[pa.DateTime] = pa.Field(nullable=False)
+    campaign_id: Series[str] = pa.Field(nullable=True)
+    adset_id: Series[str] = pa.Field(nullable=True)
+    label: Series[NULLABLE_INT] = pa.Field(nullable=True, isin=[0, 1], description="1, 0, or blank while immature.")
+    label_status: Series[str] = pa.Field(isin=LABEL_STATUSES)
+    mature: Series[bool] = pa.Field(description="The label window closed by the end of the as_of day.")
+    days_to_qualify: Series[float] = pa.Field(nullable=True, description="Days from creation to qualification.")
+
+
+class LeadFeatures(_Table):
+    """One row per lead: its attributes, calendar and lagged rolling ad features (more columns than named)."""
+
+    lead_id: Series[str] = pa.Field(nullable=False, unique=True)
+    created_at: Series[pa.DateTime] = pa.Field(nullable=False)
+    campaign_id: Series[str] = pa.Field(nullable=True)
+    adset_id: Series[str] = pa.Field(nullable=True)
+    hour: Series[NULLABLE_INT] = pa.Field(ge=0, le=23)
+    adset_spend_7d: Series[float] = pa.Field(nullable=True, ge=0, description="Ad set spend over the 7 days ending d - lag.")
+    adset_ctr_7d: Series[float] = pa.Field(nullable=True, ge=0)
+
+
+class TrainingTable(LeadFeatures):
+    """The mature leads with features, label and their time split."""
+
+    label: Series[NULLABLE_INT] = pa.Field(isin=[0, 1])
+    split: Series[str] = pa.Field(isin=SPLITS[:3])
+
+
+class LeadScores(_Table):
+    """Every lead scored by the serving model: probability, ELV, rank, decile and reasons."""
+
+    lead_id: Series[str] = pa.Field(nullable=False, unique=True)
+    created_at: Series[pa.DateTime] = pa.Field(nullable=False)
+    campaign_id: Series[str] = pa.Field(nullable=True)
+    adset_id: Series[str] = pa.Field(nullable=True)
+    split: Series[str] = pa.Field(isin=SPLITS)
+    label: Series[NULLABLE_INT] = pa.Field(nullable=True, isin=[0, 1])
+    p_qualified_14d: Series[float] = pa.Field(ge=0, le=1, description="Calibrated p(qualified within the window).")
+    elv: Series[float] = pa.Field(ge=0, description="p x expected value of a qualified lead, in the data's currency.")
+    rank: Series[NULLABLE_INT] = pa.Field(ge=1, unique=True)
+    decile: Series[NULLABLE_INT] = pa.Field(ge=1, le=10)
+    reason_1: Series[str] = pa.Field(nullable=True)
+    reason_2: Series[str] = pa.Field(nullable=True)
+    reason_3: Series[str] = pa.Field(nullable=True)
+
+
+class Leaderboard(_Table):
+    """Campaigns or ad sets over the leaderboard window, best ELV per unit of spend first."""
+
+    leads: Series[NULLABLE_INT] = pa.Field(ge=0)
+    spend: Series[float] = pa.Field(nullable=True, ge=0)
+    qualified_so_far: Series[NULLABLE_INT] = pa.Field(ge=0)
+    predicted_qualified: Series[float] = pa.Field(ge=0)
+    predicted_elv: Series[float] = pa.Field(ge=0)
+    elv_per_spend: Series[float] = pa.Field(nullable=True, ge=0)
+    cpl: Series[float] = pa.Field(nullable=True, ge=0)
+    cost_per_predicted_qualified: Series[float] = pa.Field(nullable=True, ge=0)
+    low_volume: Series[bool] = pa.Field(description="Fewer leads than the minimum: not ranked.")
+    rank: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=1)
+
+
+class CampaignLeaderboard(Leaderboard):
+    campaign_id: Series[str] = pa.Field(nullable=False, unique=True)
+
+
+class AdsetLeaderboard(Leaderboard):
+    adset_id: Series[str] = pa.Field(nullable=False, unique=True)
+    campaign_id: Series[str] = pa.Field(nullable=True)
+
+
+class FeatureDrift(_Table):
+    """PSI of the most important features: training window against the last days of leads."""
+
+    feature: Series[str] = pa.Field(unique=True)
+    kind: Series[str] = pa.Field(isin=["numeric", "categorical"])
+    psi: Series[float] = pa.Field(ge=0)
+    band: Series[str] = pa.Field(isin=DRIFT_BANDS)
+    biggest_shift: Series[str] = pa.Field(nullable=True)
+    n_reference: Series[NULLABLE_INT] = pa.Field(ge=0)
+    n_current: Series[NULLABLE_INT] = pa.Field(ge=0)
 
 
 SILVER_MODELS = {

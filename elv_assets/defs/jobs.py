@@ -3,6 +3,12 @@
 
 import dagster as dg
 
+# The lakehouse alone (no models): what loads and cleans the data. Useful on data too young to train on.
+LAKEHOUSE_SELECTION = (
+    "group:bronze or group:silver or key:gold/lead_attribution or key:gold/adset_daily "
+    "or key:monitoring/data_quality_report"
+)
+
 daily_refresh_job = dg.define_asset_job(
     "daily_refresh",
     selection=dg.AssetSelection.all(),

@@ -59,6 +59,18 @@ class RunWindow(dg.ConfigurableResource):
     as_of_date: str = ""
 
 
+class ChainSettings(dg.ConfigurableResource):
+    """Windows every asset of the ELV chain must agree on, so they are one resource, not per-asset config.
+
+    run_config = {"resources": {"chain": {"config": {"label_window_days": 21}}}}.
+    """
+
+    label_window_days: int = 14
+    feature_lag_days: int = 1
+    min_labelled: int = 500
+    min_positives: int = 50
+
+
 def build_resources(settings: Settings | None = None) -> dict:
     settings = settings or Settings.from_env()
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -70,4 +82,5 @@ def build_resources(settings: Settings | None = None) -> dict:
             artifacts_dir=str(settings.artifacts_dir),
         ),
         "run_window": RunWindow(as_of_date=settings.as_of),
+        "chain": ChainSettings(),
     }

@@ -1,0 +1,138 @@
+"""Expected Lead Value: p(qualified within N days) x the expected value of a qualified lead.
+
+The value of a qualified lead is learned per campaign from history: revenue won from the campaign's
+qualified leads divided by their number, over leads old enough to have an outcome (the train and
+calib splits). Small campaigns are pulled towards the overall value (`prior_strength` pseudo-leads),
+so one lucky deal does not make a campaign look golden. A configured value replaces the learned one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+UNKNOWN_CAMPAIGN = "(unattributed)"
+
+
+@dataclass(frozen=True)
+class LeadValues:
+    per_campaign: dict[str, float]
+    overall: float
+    source: str  # "learned" or "configured"
+
+    def of(self, campaign_id: pd.Series) -> np.ndarray:
+        return campaign_id.map(self.per_campaign).fillna(self.overall).to_numpy(dtype=float)
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame({"campaign_id": list(self.per_campaign), "value_per_qualified": list(self.per_campaign.values())})
+
+
+def learn_values(history: pd.DataFrame, prior_strength: float = 20.0, configured: float | None = None) -> LeadValues:
+    """history: one row per old-enough lead with campaign_id, label (1 = qualified), revenue (won, or 0)."""
+    if configured is not None:
+        return LeadValues({}, float(configured), "configured")
+    q = history[history["label"] == 1]
+    overall = float(q["revenue"].fillna(0).sum() / len(q)) if len(q) else 0.0
+    grouped = q.assign(revenue=q["revenue"].fillna(0)).groupby(q["campaign_id"].fillna(UNKNOWN_CAMPAIGN))
+    per = {
+        str(c): float((g["revenue"].sum() + prior_strength * overall) / (len(g) + prior_strength))
+        for c, g in grouped
+    }
+    return LeadValues(per, overall, "learned")
+
+
+def rank_and_decile(elv: np.ndarray, lead_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Rank 1 is the highest ELV (ties by lead_id); decile 1 is the top tenth."""
+    order = np.lexsort((lead_id.to_numpy(dtype=str), -elv))
+    rank = np.empty(len(elv), dtype=np.int64)
+    rank[order] = np.arange(1, len(elv) + 1)
+    decile = np.ceil(rank * 10 / max(len(elv), 1)).astype(np.int64)
+    return rank, decile
+
+
+# --- reasons in plain words ------------------------------------------------------------------------
+
+_LEVEL = {"adset": "ad set", "campaign": "campaign"}
+_METRIC = {
+    "spend": "spend", "impressions": "impressions", "clicks": "clicks", "ctr": "CTR", "cpc": "cost per click",
+    "cpm": "cost per 1,000 impressions", "active_days": "active days",
+}
+_NAMES = {"platform": "platform", "campaign_id": "campaign", "adset_id": "ad set", "weekday": "weekday",
+          "hour": "hour of day"}
+
+
+def feature_label(feature: str) -> str:
+    """adset_ctr_7d -> 'ad set CTR, last 7 days'; job_level -> 'job level'."""
+    if feature in _NAMES:
+        return _NAMES[feature]
+    level, _, rest = feature.partition("_")
+    if level in _LEVEL:
+        if rest.endswith("_trend"):
+            return f"{_LEVEL[level]} {_METRIC.get(rest[:-6], rest[:-6])} trend (last 7 days vs the 7 before)"
+        metric, _, window = rest.rpartition("_")
+        if metric in _METRIC and window.endswith("d"):
+            return f"{_LEVEL[level]} {_METRIC[metric]}, last {window[:-1]} days"
+    return feature.replace("_", " ")
+
+
+def _value_texts(feature: str, values: np.ndarray) -> np.ndarray:
+    """Values as a person reads them: percentages for CTR and trends, money with 2 decimals, counts whole."""
+    s = pd.Series(values, dtype=object)
+    known = s.notna()
+    if not known.any():
+        return np.full(len(s), "unknown", dtype=object)
+    if feature.partition("_")[0] not in _LEVEL or feature in _NAMES:
+        text = s.astype(str)
+    else:
+        x = pd.to_numeric(s, errors="coerce")
+        if "_ctr_" in feature:
+            fmt = "{:.2%}"
+        elif feature.endswith("_trend"):
+            fmt = "{:+.0%}"
+        elif any(k in feature for k in ("_spend_", "_cpc_", "_cpm_")):
+            fmt = "{:,.2f}"
+        else:
+            fmt = "{:,.0f}"
+        text = x.map(fmt.format, na_action="ignore")
+    if feature == "hour":
+        text = pd.to_numeric(s, errors="coerce").map("{:.0f}:00".format, na_action="ignore")
+    return text.where(known, "unknown").to_numpy(dtype=object)
+
+
+def family(feature: str) -> str:
+    """Windows of one metric form one family (adset_cpc_7d and adset_cpc_28d -> adset_cpc)."""
+    for suffix in ("_7d", "_28d"):
+        if feature.endswith(suffix) and feature.partition("_")[0] in _LEVEL:
+            return feature[: -len(suffix)]
+    return feature
+
+
+def reasons(contrib: pd.DataFrame, X: pd.DataFrame, top: int = 3) -> pd.DataFrame:
+    """The `top` features that moved each lead's score most, as 'feature is value (raises/lowers)'.
+
+    The 7- and 28-day windows of one metric move together, and a model may give them opposite
+    weights, so their contributions are summed and shown as one reason (with the 7-day value).
+    """
+    families: dict[str, list[str]] = {}
+    for c in contrib.columns:
+        families.setdefault(family(c), []).append(c)
+    grouped = pd.DataFrame({f: contrib[cs].sum(axis=1) for f, cs in families.items()}, index=contrib.index)
+    shown = {f: cs[0] for f, cs in families.items()}  # the value shown: the shortest window
+    values = grouped.to_numpy()
+    n = len(grouped)
+    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :top]
+    fams = list(grouped.columns)
+    out = {}
+    for k in range(top):
+        j = order[:, k]
+        raises = values[np.arange(n), j] > 0
+        text = np.empty(n, dtype=object)
+        for f in np.unique(j):  # format each feature's values together, only where they are a reason
+            rows = j == f
+            col = shown[fams[f]]
+            words = np.where(raises[rows], " (raises the chance)", " (lowers the chance)")
+            text[rows] = feature_label(col) + " is " + _value_texts(col, X[col].to_numpy()[rows]) + words
+        out[f"reason_{k + 1}"] = text
+    return pd.DataFrame(out, index=contrib.index)

@@ -1,0 +1,48 @@
+"""The time split: train, calib and test by created_at over the mature cohort. Never random.
+
+A random split would let the model learn from leads created after the ones it is tested on, so the
+test score would overstate how well it predicts next week's leads. Boundaries are created_at values:
+a lead created before `calib_start` is in train, before `test_start` in calib, otherwise in test.
+Leads whose label window is still open are `unlabeled`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+SPLITS = ("train", "calib", "test", "unlabeled")
+
+
+@dataclass(frozen=True)
+class SplitBoundaries:
+    first: pd.Timestamp  # earliest mature lead
+    calib_start: pd.Timestamp
+    test_start: pd.Timestamp
+    last: pd.Timestamp  # latest mature lead
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: str(v) for k, v in asdict(self).items()}
+
+
+def boundaries(created_at: pd.Series, fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)) -> SplitBoundaries:
+    """Cut points at the given shares of the mature leads, ordered by created_at."""
+    if abs(sum(fractions) - 1) > 1e-9 or min(fractions) <= 0:
+        raise ValueError(f"split fractions must be positive and sum to 1, got {fractions}")
+    ordered = created_at.sort_values(kind="stable").reset_index(drop=True)
+    n = len(ordered)
+    if n < 3:
+        raise ValueError(f"a time split needs at least 3 mature leads, got {n}")
+    i_calib = min(max(int(n * fractions[0]), 1), n - 2)
+    i_test = min(max(int(n * (fractions[0] + fractions[1])), i_calib + 1), n - 1)
+    return SplitBoundaries(ordered.iloc[0], ordered.iloc[i_calib], ordered.iloc[i_test], ordered.iloc[-1])
+
+
+def assign(created_at: pd.Series, mature: pd.Series, b: SplitBoundaries) -> pd.Series:
+    """train / calib / test for mature leads by created_at; unlabeled for the rest."""
+    split = pd.Series("test", index=created_at.index, dtype="object")
+    split[created_at < b.test_start] = "calib"
+    split[created_at < b.calib_start] = "train"
+    split[~mature.astype(bool)] = "unlabeled"
+    return split

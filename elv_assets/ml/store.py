@@ -1,0 +1,43 @@
+"""Model objects on disk: joblib files written atomically (a temporary file, then a rename).
+
+Fitted models pass between assets through this store rather than through an IO manager, so any
+asset can be re-materialised alone and find its upstream model where the last run left it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import joblib
+
+
+class ObjectStore:
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+
+    def path(self, name: str) -> Path:
+        return self.root / "objects" / f"{name}.joblib"
+
+    def save(self, name: str, obj) -> Path:
+        return dump_atomic(obj, self.path(name))
+
+    def load(self, name: str):
+        path = self.path(name)
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist yet: materialise the asset that writes {name!r} first")
+        return joblib.load(path)
+
+
+def dump_atomic(obj, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        joblib.dump(obj, tmp, compress=3)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path

@@ -1,0 +1,179 @@
+"""The whole ELV chain materialised in-process on a generated world, and its refusals."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from elv_assets.cli import main
+from elv_assets.generator import generate_world
+from elv_assets.ml.store import ObjectStore
+from elv_assets.settings import Settings
+from elv_assets_tests.helpers import check_results, materialize_all, query
+
+
+def _settings(root: Path, data: Path) -> Settings:
+    return Settings(data, root / "warehouse.duckdb", root / "serving", root / "artifacts", "")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("elv_world") / "raw"
+    generate_world(folder, size="s", seed=7)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def chain(world, tmp_path_factory):
+    settings = _settings(tmp_path_factory.mktemp("elv_run"), world)
+    result = materialize_all(settings, selection="*")
+    return settings, result
+
+
+def test_the_whole_graph_materialises_with_its_checks(chain):
+    settings, result = chain
+    assert result.success
+    checks = check_results(result)
+    for key in [("gold/lead_labels", "enough_labels"), ("ml/evaluation", "calibration"),
+                ("ml/evaluation", "beats_campaign_rate"), ("ml/evaluation", "leakage_tripwire"),
+                ("ml/serving_model", "promotion"), ("gold/lead_scores", "contract"),
+                ("gold/adset_leaderboard", "enabled")]:
+        assert checks[key].passed, (key, checks[key].description)
+    assert checks[("ml/serving_model", "promotion")].description == "Promoted: no model was serving"
+
+
+def test_labels_split_and_scores_hang_together(chain):
+    settings, _ = chain
+    labels = query(settings, "SELECT label_status, count(*) n FROM gold.lead_labels GROUP BY 1").set_index("label_status")
+    scores = query(settings, "SELECT split, count(*) n, count(label) labelled, min(p_qualified_14d) lo, "
+                             "max(p_qualified_14d) hi FROM gold.lead_scores GROUP BY 1").set_index("split")
+    assert scores["n"].sum() == labels["n"].sum()  # every lead is scored, labelled or not
+    mature = labels.loc["negative", "n"] + query(
+        settings, "SELECT count(*) n FROM gold.lead_labels WHERE mature AND label = 1").iloc[0, 0]
+    assert scores.loc[["train", "calib", "test"], "n"].sum() == mature
+    assert scores.loc["test", "n"] == pytest.approx(0.2 * mature, abs=2)
+    assert (scores["lo"] >= 0).all() and (scores["hi"] <= 1).all()
+    bounds = query(settings, "SELECT split, min(created_at) lo, max(created_at) hi FROM gold.training_table "
+                             "GROUP BY 1").set_index("split")
+    assert bounds.loc["train", "hi"] < bounds.loc["calib", "lo"] <= bounds.loc["calib", "hi"] < bounds.loc["test", "lo"]
+
+
+def test_the_model_beats_the_baseline_and_is_calibrated_on_the_test_split(chain):
+    settings, _ = chain
+    evaluation = ObjectStore(settings.artifacts_dir).load("evaluation")
+    model, base = evaluation["metrics"]["model"], evaluation["metrics"]["campaign_rate"]
+    assert model["pr_auc"] > base["pr_auc"] + 0.05
+    assert model["ece_width"] < 0.03
+    assert model["n"] == evaluation["n_test"]
+    truth = pd.read_csv(settings.data_dir / "truth" / "leads_truth.csv")
+    test = query(settings, "SELECT lead_id, label, p_qualified_14d FROM gold.lead_scores WHERE split = 'test'")
+    joined = test.merge(truth, on="lead_id")
+    from sklearn.metrics import average_precision_score
+
+    best = average_precision_score(joined["label"], joined["p_qualified_true"])
+    assert model["pr_auc"] / best > 0.9  # close to what the true probabilities achieve
+
+
+def test_elv_is_probability_times_campaign_value_and_ranks_are_dense(chain):
+    settings, _ = chain
+    scores = query(settings, "SELECT campaign_id, p_qualified_14d, elv, rank, decile, reason_1 FROM gold.lead_scores")
+    bundle = ObjectStore(settings.artifacts_dir).load("serving_model")
+    expected = scores["p_qualified_14d"] * bundle.values.of(scores["campaign_id"])
+    assert (scores["elv"] - expected).abs().max() < 1e-9
+    assert sorted(scores["rank"]) == list(range(1, len(scores) + 1))
+    top = scores.sort_values("rank")
+    assert top["elv"].is_monotonic_decreasing and top["decile"].is_monotonic_increasing
+    assert scores["reason_1"].str.contains(r" is .+ \((?:raises|lowers) the chance\)$").all()
+
+
+def test_leaderboards_add_up_to_the_scores_in_their_window(chain):
+    settings, _ = chain
+    board = query(settings, "SELECT * FROM gold.campaign_leaderboard")
+    window = query(settings, "SELECT count(*) n, sum(elv) elv FROM gold.lead_scores WHERE created_at >= "
+                             "(SELECT min(window_start) FROM gold.campaign_leaderboard)")
+    assert board["leads"].sum() == window["n"].iloc[0]
+    assert board["predicted_elv"].sum() == pytest.approx(window["elv"].iloc[0])
+    ranked = board.dropna(subset=["rank"]).sort_values("rank")
+    with_spend = ranked["elv_per_spend"].notna()
+    assert ranked.loc[with_spend, "elv_per_spend"].is_monotonic_decreasing
+    assert with_spend.iloc[: with_spend.sum()].all()  # segments with spend rank before those without
+    assert board.loc[board["campaign_id"] == "(unattributed)", "rank"].isna().all()
+    assert (board.loc[board["low_volume"], "rank"].isna()).all()
+    adsets = query(settings, "SELECT count(*) n FROM gold.adset_leaderboard").iloc[0, 0]
+    assert adsets > 0
+
+
+def test_drift_finds_the_injected_shift_and_the_report_is_written(chain):
+    settings, result = chain
+    drift = query(settings, "SELECT * FROM monitoring.feature_drift")
+    assert 5 <= len(drift) <= 10
+    assert set(drift["band"]) <= {"stable", "moderate", "major"}
+    check = check_results(result)[("monitoring/feature_drift", "drift")]
+    assert check.passed == (drift["band"] == "stable").all()
+
+
+def test_a_second_run_keeps_or_promotes_with_a_reason(chain):
+    settings, _ = chain
+    again = materialize_all(settings, selection="key:ml/serving_model")
+    assert again.success
+    description = check_results(again)[("ml/serving_model", "promotion")].description
+    assert description.startswith("Promoted: PR-AUC")  # the same model on the same window is as good
+
+
+def test_elv_score_gives_the_pipeline_scores_for_the_same_leads(chain, tmp_path, monkeypatch, capsys):
+    settings, _ = chain
+    monkeypatch.setenv("ELV_WAREHOUSE", str(settings.warehouse))
+    monkeypatch.setenv("ELV_ARTIFACTS_DIR", str(settings.artifacts_dir))
+    lines = (settings.data_dir / "leads.csv").read_text().splitlines()
+    new = tmp_path / "new_leads.csv"
+    new.write_text("\n".join(lines[:1] + lines[5000:5400]) + "\n")
+    out = tmp_path / "scored.csv"
+    assert main(["score", "--leads", str(new), "--out", str(out)]) == 0
+    assert "with the serving logistic model" in capsys.readouterr().out or out.exists()
+    scored = pd.read_csv(out)
+    pipeline = query(settings, "SELECT lead_id, p_qualified_14d FROM gold.lead_scores")
+    both = scored.merge(pipeline, on="lead_id", suffixes=("_cli", "_pipeline"))
+    assert len(both) == len(scored) >= 390
+    assert (both["p_qualified_14d_cli"] - both["p_qualified_14d_pipeline"]).abs().max() < 1e-5
+
+
+def test_elv_score_refuses_a_file_that_fails_the_contract(chain, tmp_path, monkeypatch, capsys):
+    settings, _ = chain
+    monkeypatch.setenv("ELV_WAREHOUSE", str(settings.warehouse))
+    monkeypatch.setenv("ELV_ARTIFACTS_DIR", str(settings.artifacts_dir))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("lead_id,created_at,campaign_id\nX1,31/02/2026,cmp_001\n")
+    assert main(["score", "--leads", str(bad), "--out", str(tmp_path / "o.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "bad.csv, column created_at: unparseable date" in err and "line 2" in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_too_few_labels_refuses_to_train_and_says_how_many_more(tiny_settings):
+    result = materialize_all(tiny_settings, selection="*")
+    assert not result.success
+    check = check_results(result)[("gold/lead_labels", "enough_labels")]
+    assert not check.passed
+    assert "need 500:" in check.description and "more)" in check.description
+    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "gold/lead_labels" in materialised and "ml/candidate_models" not in materialised
+
+
+def test_leads_and_outcomes_alone_still_score_and_rank_campaigns(world, tmp_path):
+    crm = tmp_path / "raw"
+    crm.mkdir()
+    for name in ("leads.csv", "outcomes.csv"):
+        (crm / name).write_bytes((world / name).read_bytes())
+    settings = _settings(tmp_path, crm)
+    result = materialize_all(settings, selection="*")
+    assert result.success
+    features = query(settings, "SELECT count(adset_spend_7d) n FROM gold.lead_features").iloc[0, 0]
+    assert features == 0  # no ads: ad features are absent
+    bundle = ObjectStore(settings.artifacts_dir).load("serving_model")
+    assert not any(c.startswith(("adset_", "campaign_")) and c not in ("adset_id", "campaign_id")
+                   for c in bundle.columns.all)
+    board = query(settings, "SELECT * FROM gold.campaign_leaderboard")
+    assert len(board) > 0 and board["spend"].isna().all() and board["rank"].notna().any()
+    enabled = check_results(result)[("gold/adset_leaderboard", "enabled")]
+    assert not enabled.passed and "No ads.csv rows" in enabled.description
+    assert query(settings, "SELECT count(*) n FROM gold.adset_leaderboard").iloc[0, 0] == 0

@@ -38,6 +38,7 @@ ui: $(VENV)/.installed-dev $(DAGSTER_HOME)/dagster.yaml
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/lakehouse.py $(if $(SIZES),--sizes $(SIZES),)
+	$(BIN)/python bench/elv.py
 
 clean:
 	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/serving data/artifacts $(DAGSTER_HOME)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -20,17 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, machine_line, peak_mb, write_section  # noqa: E402
+
 STAGES = {
     "bronze": "key:bronze/*",
     "silver": "key:silver/*",
-    "gold": "key:gold/* or key:monitoring/*",
+    "gold": "key:gold/lead_attribution or key:gold/adset_daily or key:monitoring/data_quality_report",
 }
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def worker(stage: str, size: str, folder: Path) -> dict:
@@ -61,7 +56,7 @@ def worker(stage: str, size: str, folder: Path) -> dict:
         if not outcome.success:
             raise SystemExit(f"{stage} failed: {outcome.failures}")
         extra = {}
-    return {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(), **extra}
+    return {"seconds": time.perf_counter() - start, "peak_mb": peak_mb(), **extra}
 
 
 def run_stage(stage: str, size: str, folder: Path) -> dict:
@@ -102,11 +97,9 @@ def bench_size(size: str) -> dict:
 
 def markdown(rows: list[dict], demo: float, definitions: dict, command: str) -> str:
     lines = [
-        "<!-- lakehouse:start -->",
         "## Foundation: generate, bronze, silver, gold",
         "",
-        f"Measured on {platform.machine()} with {_cpus()} cores, Python {platform.python_version()}, "
-        f"on {time.strftime('%Y-%m-%d')}. Command: `{command}`.",
+        machine_line(command),
         "Each stage runs in its own process; peak memory is that process's maximum resident set "
         "(Python, Dagster and DuckDB together).",
         "",
@@ -125,31 +118,13 @@ def markdown(rows: list[dict], demo: float, definitions: dict, command: str) -> 
         )
     lines += [
         "",
-        f"- `elv demo` end to end on size s (generate + every asset, after install): **{demo:.1f} s** "
+        f"- `elv demo` end to end on size s (generate + every asset incl. the ELV chain, after install): **{demo:.1f} s** "
         "(budget 30 s).",
         f"- Loading the code location (`import elv_assets.definitions`, fresh process): "
         f"**{definitions['seconds']:.2f} s** (budget 5 s).",
         "- Budget for size m bronze to gold: under 60 s with peak memory under 3 GB.",
-        "<!-- lakehouse:end -->",
     ]
     return "\n".join(lines)
-
-
-def _cpus() -> int:
-    import os
-
-    return os.cpu_count() or 0
-
-
-def write_doc(section: str) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nEvery figure here comes from a script in `bench/`.\n"
-    start, end = "<!-- lakehouse:start -->", "<!-- lakehouse:end -->"
-    if start in text:
-        text = text[: text.index(start)] + section + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(text)
 
 
 def main() -> None:
@@ -167,7 +142,7 @@ def main() -> None:
     demo = demo_seconds()
     command = "python bench/lakehouse.py --sizes " + " ".join(args.sizes)
     section = markdown(rows, demo, definitions, command)
-    write_doc(section)
+    write_section("lakehouse", section)
     print(section)
 
 

@@ -52,7 +52,7 @@ def _run(settings: Settings, selection: str) -> int:
     for failure in outcome.failures:
         print(f"\n{failure}", file=sys.stderr)
     print()
-    print(warehouse_summary(settings.warehouse))
+    print(warehouse_summary(settings.warehouse, settings.artifacts_dir))
     return 0 if outcome.success else 1
 
 

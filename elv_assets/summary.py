@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -9,7 +10,7 @@ import duckdb
 from elv_assets.warehouse import SCHEMAS
 
 
-def warehouse_summary(warehouse: Path) -> str:
+def warehouse_summary(warehouse: Path, artifacts_dir: Path | None = None) -> str:
     if not warehouse.exists():
         return f"No warehouse at {warehouse} yet."
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -32,12 +33,17 @@ def warehouse_summary(warehouse: Path) -> str:
             ).fetchall()
             lines += ["", "Data-quality highlights", "-----------------------"]
             lines += [f"  {table}: {check.replace('_', ' ')}: {n:,}" for table, check, n in hits] or ["  none"]
+        if ("gold", "campaign_leaderboard") in tables:
+            lines += _elv_highlights(con, _latest_run(artifacts_dir))
     finally:
         con.close()
+    report = _latest_run(artifacts_dir)
     lines += [
         "",
         "Where to look next",
         "------------------",
+        *([f"  {report / 'report.html'}   the model report: metrics, lift, calibration, leaderboards, drift"]
+          if report else []),
         "  make ui                 the Dagster UI: lineage, metadata, asset checks",
         f"  duckdb {warehouse}   query the lakehouse (stop the UI first: DuckDB has one writer)",
         "  elv validate            check a data folder before loading it",
@@ -58,4 +64,32 @@ def _adset_totals(con: duckdb.DuckDBPyConnection) -> list[str]:
     lines.append(f"  {spent}   leads {leads:,}   qualified {qualified:,}   bookings {bookings:,}")
     ratios = f"   ROAS {revenue / spend:.2f}   CPL {spend / max(leads, 1):,.2f}" if spend else ""
     lines.append(f"  revenue {revenue:,.0f}{ratios}")
+    return lines
+
+
+def _latest_run(artifacts_dir: Path | None) -> Path | None:
+    runs = sorted((artifacts_dir / "runs").glob("*/metrics.json"), key=lambda p: p.stat().st_mtime) \
+        if artifacts_dir and (artifacts_dir / "runs").is_dir() else []
+    return runs[-1].parent if runs else None
+
+
+def _elv_highlights(con: duckdb.DuckDBPyConnection, run: Path | None) -> list[str]:
+    """The model against the baseline, and the campaigns buying the most lead value per unit of spend."""
+    lines = ["", "Lead value (ELV)", "----------------"]
+    if run:
+        head = json.loads((run / "metrics.json").read_text()).get("headline", {})
+        if head:
+            lines.append(
+                f"  model {head['model']} ({head['calibration']} calibration): test PR-AUC {head['test/pr_auc']:.3f} "
+                f"vs campaign-rate baseline {head['baseline/campaign_rate/pr_auc']:.3f}; ECE {head['test/ece_width']:.3f}"
+            )
+    board = con.execute(
+        "SELECT campaign_id, coalesce(campaign_name, campaign_id), predicted_elv, elv_per_spend, window_start, "
+        "window_end FROM gold.campaign_leaderboard WHERE rank IS NOT NULL ORDER BY rank LIMIT 3"
+    ).fetchall()
+    if board:
+        lines.append(f"  best campaigns, {board[0][4]:%d %b} to {board[0][5]:%d %b}:")
+        for _, name, elv, per, _start, _end in board:
+            per_text = f"{per:.2f} ELV per unit of spend" if per is not None else "no spend recorded"
+            lines.append(f"    {name[:44]:<44} predicted ELV {elv:>10,.0f}   {per_text}")
     return lines

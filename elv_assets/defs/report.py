@@ -78,6 +78,8 @@ def _collect(context: dg.AssetExecutionContext, warehouse: Warehouse, elv: ElvSe
             model={
                 "kind": bundle.kind, "calibration_method": bundle.calibration_method,
                 "n_numeric": len(bundle.columns.numeric), "n_categorical": len(bundle.columns.categorical),
+                "n_ad_features": sum(c.startswith(("adset_", "campaign_")) and not c.endswith("_id")
+                                     for c in bundle.columns.numeric),
                 "trained_in_run": bundle.run_id, "trained_as_of": bundle.as_of,
                 "window_days": bundle.window_days, "lag_days": bundle.lag_days,
                 "boundaries": bundle.boundaries, "value_source": bundle.values.source,

@@ -135,7 +135,7 @@ def adset_leaderboard(context: dg.AssetExecutionContext, config: LeaderboardConf
 
 
 class DriftConfig(dg.Config):
-    features: int = 8  # the N most important features of the serving model
+    features: int = 10  # the N most important features of the serving model
     current_days: int = 14  # current window: leads of the last N days up to as_of
     bins: int = 10
 

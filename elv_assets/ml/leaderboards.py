@@ -21,7 +21,9 @@ def leaderboard_select(level: str, as_of: dt.date, window_days: int, min_leads: 
         raise ValueError(f"level must be campaign or adset, not {level!r}")
     key = f"{level}_id"
     start = as_of - dt.timedelta(days=window_days - 1)
-    extra_key = ", any_value(campaign_id) AS campaign_id" if level == "adset" else ""
+    # an ad set belongs to one campaign; the unattributed row mixes campaigns, so it names none
+    extra_key = (f", CASE WHEN coalesce({key}, '{UNKNOWN_CAMPAIGN}') <> '{UNKNOWN_CAMPAIGN}' "
+                 "THEN any_value(campaign_id) END AS campaign_id") if level == "adset" else ""
     name_col = f"{level}_name"
     return f"""
         WITH leads AS (

@@ -413,8 +413,7 @@ Run `{inputs.run_id}`, as_of **{inputs.as_of}**. Every number below comes from t
 - Kind: **{kind}**; parameters: {_params_text(_model_params(inputs, kind))}.
 - Calibration: **{metrics['calibration']}**, fitted on the calib split.
 - Features: {served.get('n_numeric', 'n/a')} numeric and {served.get('n_categorical', 'n/a')} categorical: the \
-lead's own attributes, calendar, and its ad set's and campaign's rolling ad features ending \
-{w.get('feature_lag_days')} day(s) before the lead was created.
+lead's own attributes and calendar{_ad_features_text(served, w)}.
 - Chosen among the candidates by PR-AUC on the calib split (a simpler model wins a near tie):
 
 {cand_md}
@@ -702,3 +701,11 @@ currency {html.escape(inputs.currency or 'n/a')}</p>
 </body>
 </html>
 """
+
+
+def _ad_features_text(served: dict, windows: dict) -> str:
+    """Ad features are named only when the model has them (not on CRM exports alone)."""
+    if served.get("n_ad_features"):
+        return (f", and its ad set's and campaign's rolling ad features ending {windows.get('feature_lag_days')} "
+                "day(s) before the lead was created")
+    return " (no ad features: there were no ad rows to compute them from)"

@@ -10,11 +10,13 @@ TABLES = sorted(
     [f"bronze/{n}" for n in ("ads", "adsets", "conversions", "leads", "outcomes", "mapping")]
     + [f"silver/{n}" for n in ("ads", "adsets", "conversions", "leads", "outcomes", "mapping")]
     + [f"gold/{n}" for n in ("lead_attribution", "adset_daily", "lead_labels", "lead_features", "training_table",
-                             "lead_scores", "campaign_leaderboard", "adset_leaderboard")]
+                             "lead_scores", "campaign_leaderboard", "adset_leaderboard", "adset_daily_features",
+                             "adset_weekly", "bookings_forecast", "pacing_risk")]
+    + ["gold/spend_response", "gold/budget_recommendation"]
     + ["monitoring/data_quality_report", "monitoring/feature_drift"]
 )
 MODELS = sorted(f"ml/{n}" for n in ("candidate_models", "model", "calibrator", "evaluation", "serving_model",
-                                    "run_report"))
+                                    "run_report", "bookings_model", "pacing_risk_model"))
 EXPECTED_ASSETS = sorted(TABLES + MODELS)
 
 
@@ -46,7 +48,8 @@ def test_every_asset_declares_its_contract_check():
     for statistical in [("gold/lead_labels", "enough_labels"), ("ml/evaluation", "calibration"),
                         ("ml/evaluation", "beats_campaign_rate"), ("ml/evaluation", "leakage_tripwire"),
                         ("ml/serving_model", "promotion"), ("monitoring/feature_drift", "drift"),
-                        ("gold/adset_leaderboard", "enabled")]:
+                        ("gold/adset_leaderboard", "enabled"), ("ml/bookings_model", "beats_baseline"),
+                        ("ml/pacing_risk_model", "beats_naive")]:
         assert statistical in checks
 
 

@@ -37,7 +37,8 @@ def test_the_whole_graph_materialises_with_its_checks(chain):
     for key in [("gold/lead_labels", "enough_labels"), ("ml/evaluation", "calibration"),
                 ("ml/evaluation", "beats_campaign_rate"), ("ml/evaluation", "leakage_tripwire"),
                 ("ml/serving_model", "promotion"), ("gold/lead_scores", "contract"),
-                ("gold/adset_leaderboard", "enabled")]:
+                ("gold/adset_leaderboard", "enabled"), ("gold/pacing_risk", "contract"),
+                ("gold/bookings_forecast", "contract"), ("ml/pacing_risk_model", "beats_naive")]:
         assert checks[key].passed, (key, checks[key].description)
     assert checks[("ml/serving_model", "promotion")].description == "Promoted: no model was serving"
 
@@ -177,3 +178,20 @@ def test_leads_and_outcomes_alone_still_score_and_rank_campaigns(world, tmp_path
     enabled = check_results(result)[("gold/adset_leaderboard", "enabled")]
     assert not enabled.passed and "No ads.csv rows" in enabled.description
     assert query(settings, "SELECT count(*) n FROM gold.adset_leaderboard").iloc[0, 0] == 0
+    assert query(settings, "SELECT count(*) n FROM gold.pacing_risk").iloc[0, 0] == 0  # no spend, no pacing
+    assert "Pacing cannot be learned" in check_results(result)[("ml/pacing_risk_model", "beats_naive")].description
+    assert query(settings, "SELECT count(*) n FROM gold.bookings_forecast WHERE kind = 'forecast'").iloc[0, 0] > 0
+
+
+def test_pacing_and_bookings_tables_describe_tomorrow(chain):
+    settings, _ = chain
+    risk = query(settings, "SELECT * FROM gold.pacing_risk")
+    as_of = query(settings, "SELECT max(date) d FROM gold.adset_daily").iloc[0, 0]
+    assert len(risk) > 0 and (risk["date"] == as_of + pd.Timedelta(days=1)).all()
+    assert risk["p_under_pace"].between(0, 1).all() and risk["action"].str.len().gt(20).all()
+    # the ad sets the demo world makes capacity-limited are at risk; those spending fine are not all at risk
+    assert 0 < (risk["p_under_pace"] >= 0.5).sum() < len(risk)
+    forecast = query(settings, "SELECT kind, count(*) n, count(DISTINCT fold) folds FROM gold.bookings_forecast "
+                               "GROUP BY 1").set_index("kind")
+    assert forecast.loc["backtest", "folds"] == 4 and forecast.loc["forecast", "n"] == len(
+        query(settings, "SELECT * FROM gold.adset_daily_features WHERE is_future"))

@@ -248,6 +248,63 @@ class FeatureDrift(_Table):
     n_current: Series[NULLABLE_INT] = pa.Field(ge=0)
 
 
+FORECAST_KINDS = ["backtest", "forecast"]
+
+
+class AdsetDailyFeatures(_Table):
+    """Per (date, ad set): what was known at the end of the day before, and the day's own targets."""
+
+    date: Series[pa.DateTime] = pa.Field(nullable=False)
+    adset_id: Series[str] = pa.Field(nullable=False)
+    is_future: Series[bool] = pa.Field(description="The as_of + 1 row: targets unknown, forecasts are for it.")
+    weekday: Series[NULLABLE_INT] = pa.Field(ge=1, le=7)
+    days_since_launch: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0)
+    bookings_avg7: Series[float] = pa.Field(nullable=True, ge=0, description="Mean bookings over d-7 .. d-1.")
+    spend_avg7: Series[float] = pa.Field(nullable=True, ge=0)
+    pacing_ratio_avg7: Series[float] = pa.Field(nullable=True, ge=0)
+    budget: Series[float] = pa.Field(nullable=True, ge=0)
+    target_bookings: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0)
+
+    @pa.dataframe_check(error="one row per (date, adset_id)")
+    def one_row_per_day(cls, df) -> bool:
+        return not df.duplicated(["date", "adset_id"]).any()
+
+
+class AdsetWeekly(_Table):
+    """Weeks (Monday first) per ad set."""
+
+    week_start: Series[pa.DateTime] = pa.Field(nullable=False)
+    adset_id: Series[str] = pa.Field(nullable=False)
+    days: Series[NULLABLE_INT] = pa.Field(ge=1, le=7)
+    spend: Series[float] = pa.Field(nullable=True, ge=0)
+    leads: Series[float] = pa.Field(nullable=True, ge=0)
+    bookings: Series[float] = pa.Field(nullable=True, ge=0)
+
+
+class BookingsForecast(_Table):
+    """Next-day bookings per ad set: backtest predictions beside actuals, and the forecast for as_of + 1."""
+
+    date: Series[pa.DateTime] = pa.Field(nullable=False)
+    adset_id: Series[str] = pa.Field(nullable=False)
+    kind: Series[str] = pa.Field(isin=FORECAST_KINDS)
+    fold: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=1)
+    actual: Series[float] = pa.Field(nullable=True, ge=0)
+    predicted: Series[float] = pa.Field(ge=0)
+    baseline: Series[float] = pa.Field(nullable=True, ge=0, description="The 7-day moving average of bookings.")
+
+
+class PacingRisk(_Table):
+    """Per ad set, for as_of + 1: the probability of under-pacing, the pace so far and what to do."""
+
+    adset_id: Series[str] = pa.Field(nullable=False, unique=True)
+    date: Series[pa.DateTime] = pa.Field(nullable=False)
+    p_under_pace: Series[float] = pa.Field(ge=0, le=1)
+    pace_7d: Series[float] = pa.Field(nullable=True, ge=0)
+    budget: Series[float] = pa.Field(nullable=True, ge=0)
+    budget_left_in_month: Series[float] = pa.Field(nullable=True)
+    action: Series[str] = pa.Field(nullable=False)
+
+
 SILVER_MODELS = {
     "ads": SilverAds,
     "adsets": SilverAdsets,

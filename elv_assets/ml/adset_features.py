@@ -1,0 +1,96 @@
+"""Per (date, ad set) lagged and rolling features, the next-day targets, and weekly aggregates, in SQL.
+
+A row for day d describes what was known at the end of day d - 1: lag-1 values, 7- and 28-day
+averages over d - 7 .. d - 1 and d - 28 .. d - 1, rates over 7 days, the budget and pacing of
+yesterday and the last week, the weekday of d and the days since the ad set's first spend. The
+targets are day d's own numbers (bookings, spend, under-pacing). One row per ad set is added for
+as_of + 1, whose targets are unknown: that is the row the forecasts are for.
+
+The calendar is dense from an ad set's first day to its last day + 1 (as_of + 1 for ad sets still
+live), so "7 days" always means seven calendar days; a day without rows counts as zero delivery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+COUNTS = ("spend", "impressions", "clicks", "leads", "qualified", "bookings")
+
+
+def adset_features_select(as_of: dt.date, under_pacing_share: float = 0.8) -> str:
+    lagged = []
+    for m in COUNTS:
+        lagged += [
+            f"lag({m}) OVER w AS {m}_lag1",
+            f"avg({m}) OVER (w ROWS BETWEEN 7 PRECEDING AND 1 PRECEDING) AS {m}_avg7",
+            f"avg({m}) OVER (w ROWS BETWEEN 28 PRECEDING AND 1 PRECEDING) AS {m}_avg28",
+        ]
+    w7 = "OVER (w ROWS BETWEEN 7 PRECEDING AND 1 PRECEDING)"
+    lagged += [
+        f"sum(clicks) {w7} / nullif(sum(impressions) {w7}, 0) AS ctr_7d",
+        f"sum(spend) {w7} / nullif(sum(clicks) {w7}, 0) AS cpc_7d",
+        f"sum(spend) {w7} / nullif(sum(impressions) {w7}, 0) * 1000 AS cpm_7d",
+        "lag(budget) OVER w AS budget_lag1",
+        "lag(spend) OVER w / nullif(lag(budget) OVER w, 0) AS pacing_ratio_lag1",
+        f"sum(spend) {w7} / nullif(sum(budget) {w7}, 0) AS pacing_ratio_avg7",
+        f"lag(spend < {under_pacing_share} * budget) OVER w AS under_paced_lag1",
+    ]
+    return f"""
+        WITH base AS (
+            SELECT date::DATE AS date, adset_id, campaign_id, platform, spend, impressions, clicks, daily_budget,
+                   leads, qualified, bookings
+            FROM gold.adset_daily WHERE date <= DATE '{as_of}'
+        ), has_ads AS (SELECT count(spend) > 0 AS yes FROM base),
+        bounds AS (
+            SELECT adset_id, any_value(campaign_id) AS campaign_id, any_value(platform) AS platform,
+                   min(date) AS first_day, max(date) AS last_day,
+                   min(date) FILTER (WHERE spend > 0) AS first_spend
+            FROM base GROUP BY adset_id
+        ), grid AS (
+            SELECT adset_id, campaign_id, platform, first_spend,
+                   unnest(generate_series(first_day::TIMESTAMP,
+                                          least(last_day + 1, DATE '{as_of}' + 1)::TIMESTAMP, INTERVAL 1 DAY))::DATE
+                       AS date
+            FROM bounds
+        ), dense AS (
+            SELECT g.date, g.adset_id, g.campaign_id, g.platform, g.first_spend,
+                   g.date > DATE '{as_of}' AS is_future,
+                   CASE WHEN g.date <= DATE '{as_of}' AND (SELECT yes FROM has_ads) THEN coalesce(b.spend, 0) END AS spend,
+                   CASE WHEN g.date <= DATE '{as_of}' AND (SELECT yes FROM has_ads)
+                        THEN coalesce(b.impressions, 0) END AS impressions,
+                   CASE WHEN g.date <= DATE '{as_of}' AND (SELECT yes FROM has_ads) THEN coalesce(b.clicks, 0) END AS clicks,
+                   CASE WHEN g.date <= DATE '{as_of}' THEN coalesce(b.leads, 0) END AS leads,
+                   CASE WHEN g.date <= DATE '{as_of}' THEN coalesce(b.qualified, 0) END AS qualified,
+                   CASE WHEN g.date <= DATE '{as_of}' THEN coalesce(b.bookings, 0) END AS bookings,
+                   -- the day's budget (none after the ad set's end date); tomorrow's is today's
+                   CASE WHEN g.date <= DATE '{as_of}' THEN b.daily_budget
+                        ELSE lag(b.daily_budget) OVER (PARTITION BY g.adset_id ORDER BY g.date) END AS budget
+            FROM grid g LEFT JOIN base b USING (date, adset_id)
+        )
+        SELECT date, adset_id, campaign_id, platform, is_future,
+               isodow(date) AS weekday,
+               CASE WHEN first_spend IS NOT NULL AND date > first_spend THEN date - first_spend END AS days_since_launch,
+               {", ".join(lagged)},
+               budget,
+               bookings AS target_bookings,
+               spend AS target_spend,
+               CASE WHEN spend IS NOT NULL AND budget > 0 THEN spend < {under_pacing_share} * budget END
+                   AS target_under_paced
+        FROM dense
+        WINDOW w AS (PARTITION BY adset_id ORDER BY date)
+        ORDER BY date, adset_id
+    """
+
+
+def adset_weekly_select() -> str:
+    """Weeks (Monday first) per ad set from gold.adset_daily: sums, and pacing over the week's budget."""
+    return """
+        SELECT date_trunc('week', date)::DATE AS week_start, adset_id, any_value(campaign_id) AS campaign_id,
+               count(*) AS days, sum(spend) AS spend, sum(impressions) AS impressions, sum(clicks) AS clicks,
+               sum(daily_budget) AS budget, sum(spend) / nullif(sum(daily_budget), 0) AS pacing_ratio,
+               sum(leads) AS leads, sum(qualified) AS qualified, sum(bookings) AS bookings, sum(revenue) AS revenue,
+               sum(spend) / nullif(sum(leads), 0) AS cpl, sum(revenue) / nullif(sum(spend), 0) AS roas
+        FROM gold.adset_daily
+        GROUP BY ALL
+        ORDER BY week_start, adset_id
+    """

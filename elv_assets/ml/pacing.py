@@ -1,0 +1,46 @@
+"""Pacing in words: the budget left in the month and a recommended action per ad set."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+AT_RISK = 0.5  # probability from which an ad set is called at risk of under-pacing
+OVER = 1.10  # a 7-day pace above this is overspending
+
+
+def month_budget_left(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
+    """Per ad set: spend so far in the as_of month and what is left of (latest daily budget x days in month)."""
+    first = as_of.replace(day=1)
+    days = calendar.monthrange(as_of.year, as_of.month)[1]
+    return con.execute(f"""
+        SELECT adset_id, sum(spend) AS spend_month_to_date,
+               arg_max(daily_budget, date) * {days} - sum(spend) AS budget_left_in_month
+        FROM gold.adset_daily
+        WHERE date BETWEEN DATE '{first}' AND DATE '{as_of}'
+        GROUP BY adset_id
+    """).df()
+
+
+def _pct(x) -> str:
+    return "unknown" if x is None or pd.isna(x) else f"{x:.0%}"
+
+
+def recommended_action(row) -> str:
+    """One sentence a marketer can act on, from the risk, the recent pace and the budget."""
+    p, pace, budget = row.p_under_pace, row.pace_7d, row.budget
+    if budget is None or pd.isna(budget) or budget == 0:
+        return "No budget on record: add it to adsets.csv so pacing can be tracked."
+    if p >= AT_RISK:
+        if pace is not None and not pd.isna(pace) and pace < 1:
+            gap = budget * (1 - pace)
+            return (f"Likely to under-spend tomorrow ({p:.0%}): it spent {_pct(pace)} of its budget over the last "
+                    f"7 days. Check bids, audience size and ad approvals, or move about {gap:,.0f} a day of its "
+                    "budget to an ad set that spends it.")
+        return f"Risk of under-spending tomorrow ({p:.0%}) although the last 7 days were on pace: watch delivery."
+    if pace is not None and not pd.isna(pace) and pace > OVER:
+        return f"Spending above its budget ({_pct(pace)} over 7 days): check the budget cap and the bid strategy."
+    return f"On pace ({_pct(pace)} of budget over 7 days): no action needed."

@@ -17,7 +17,7 @@ TABLES = sorted(
 )
 MODELS = sorted(f"ml/{n}" for n in ("candidate_models", "model", "calibrator", "evaluation", "serving_model",
                                     "run_report", "bookings_model", "pacing_risk_model"))
-EXPECTED_ASSETS = sorted(TABLES + MODELS)
+EXPECTED_ASSETS = sorted(TABLES + MODELS + ["serving/snapshot"])
 
 
 def _specs():

@@ -1,7 +1,9 @@
 """The ELV chain: labels, features, the training table, candidate models, the chosen model, the
 calibrator, its evaluation, and the promotion gate that decides which model serves."""
 
+import datetime as dt
 import json
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -22,7 +24,7 @@ from elv_assets.ml.features import (
 )
 from elv_assets.ml.labels import as_of_end, labels_select
 from elv_assets.ml.split import assign, boundaries
-from elv_assets.ml.store import ObjectStore
+from elv_assets.ml.store import ObjectStore, append_jsonl
 from elv_assets.warehouse import columns, resolve_as_of, stage
 
 LABELS_KEY = dg.AssetKey(["gold", "lead_labels"])
@@ -439,7 +441,10 @@ def serving_model(context: dg.AssetExecutionContext, config: PromotionConfig, wa
     decision = promotion_decision(new, serving, test, config.pr_auc_tolerance, config.max_ece)
     if decision.promote:
         store.save(SERVING_NAME, new)
-    store.save("promotion", {**decision.__dict__, "run_id": context.run.run_id})
+    record = {**decision.__dict__, "run_id": context.run.run_id, "model": new.kind, "as_of": new.as_of,
+              "decided_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    store.save("promotion", record)
+    append_jsonl(Path(elv.artifacts_dir) / "promotions.jsonl", record)  # the promotion history
     serving_now = new if decision.promote else serving
     yield dg.AssetCheckResult(
         check_name="promotion", passed=decision.promote or serving is not None,

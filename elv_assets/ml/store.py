@@ -6,6 +6,7 @@ asset can be re-materialised alone and find its upstream model where the last ru
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -41,3 +42,16 @@ def dump_atomic(obj, path: Path) -> Path:
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def append_jsonl(path: Path, record: dict) -> None:
+    """One JSON object per line, appended: a history that survives every run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        f.write(json.dumps(record, default=str) + "\n")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

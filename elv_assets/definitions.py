@@ -5,7 +5,7 @@ import dagster as dg
 from elv_assets.defs.bronze import bronze_assets
 from elv_assets.defs.budget import budget_assets
 from elv_assets.defs.gold import gold_assets
-from elv_assets.defs.jobs import daily_refresh_job, daily_refresh_schedule
+from elv_assets.defs.jobs import jobs, schedules, sensors
 from elv_assets.defs.ml import ml_assets
 from elv_assets.defs.monitoring import monitoring_assets
 from elv_assets.defs.pacing import pacing_assets
@@ -20,8 +20,9 @@ ALL_ASSETS = [*bronze_assets, *silver_assets, *gold_assets, *ml_assets, *score_a
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[daily_refresh_job],
-    schedules=[daily_refresh_schedule],
+    jobs=jobs,
+    schedules=schedules,
+    sensors=sensors,
     resources=build_resources(),
     executor=dg.in_process_executor,
 )

@@ -66,7 +66,7 @@ class RunOutcome:
     failures: list[str] = field(default_factory=list)
 
 
-def _error_text(error) -> str:
+def error_text(error) -> str:
     """A contract failure reads as its own message; other errors keep their short class name."""
     while getattr(error, "cause", None) is not None and error.cls_name == "DagsterExecutionStepExecutionError":
         error = error.cause  # the user code's own exception, not Dagster's wrapper
@@ -113,7 +113,7 @@ def run_assets(
             tags={"as_of_date": as_of} if as_of else None,
         )
     failures = [
-        f"{ev.step_key.replace('__', '/')}: {_error_text(ev.event_specific_data.error)}"
+        f"{ev.step_key.replace('__', '/')}: {error_text(ev.event_specific_data.error)}"
         for ev in result.all_events
         if ev.event_type_value == "STEP_FAILURE" and ev.event_specific_data and ev.event_specific_data.error
     ]

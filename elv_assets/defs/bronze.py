@@ -51,7 +51,7 @@ def build_bronze_asset(spec: InputFile) -> dg.AssetsDefinition:
                 drop(con, loaded)
                 gate = failed_check("input_contract", spec.filename, report.errors)
                 yield gate.check
-                raise dg.Failure(description=gate.failure, metadata={"report": dg.MetadataValue.md(report.to_text())})
+                raise dg.Failure(allow_retries=False, description=gate.failure, metadata={"report": dg.MetadataValue.md(report.to_text())})
             source = sql_str(str(path)) if report.present else "NULL"
             raw = loaded if report.present else f"({_empty_raw_select(spec)})"
             con.execute(

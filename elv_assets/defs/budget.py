@@ -95,7 +95,7 @@ def spend_response(context: dg.AssetExecutionContext, config: SpendResponseConfi
         gate = _write(con, SpendResponse, curves, target, "adset_id")
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         yield dg.AssetCheckResult(
             check_name="enabled", passed=not curves.empty, severity=dg.AssetCheckSeverity.WARN,
             description=reason or f"{len(curves)} ad sets have spend response curves.",
@@ -169,7 +169,7 @@ def budget_recommendation(context: dg.AssetExecutionContext, config: BudgetConfi
         gate = _write(con, BudgetRecommendation, rec, target, "change DESC, adset_id")
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         yield dg.AssetCheckResult(
             check_name="enabled", passed=not rec.empty, severity=dg.AssetCheckSeverity.WARN,
             description=reason or f"{len(rec)} active ad sets to reallocate between.",

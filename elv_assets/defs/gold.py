@@ -45,7 +45,7 @@ def lead_attribution(context: dg.AssetExecutionContext, config: AttributionConfi
         gate = gate_and_swap(con, LeadAttribution, staged, target)
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         matched = rates["id"] + rates["mapping"] + rates["name"]
         rate_meta = {f"match_rate/{m}": dg.MetadataValue.float(round(r, 4)) for m, r in rates.items()}
         if matched < config.fail_match_rate_below:
@@ -96,7 +96,7 @@ def adset_daily(context: dg.AssetExecutionContext, warehouse: Warehouse, run_win
         gate = gate_and_swap(con, AdsetDaily, staged, target)
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         totals = con.execute(
             f"SELECT sum(spend), sum(leads), sum(qualified), sum(bookings), sum(revenue), min(date), max(date) "
             f"FROM {target}"

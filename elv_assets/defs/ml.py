@@ -86,7 +86,7 @@ def lead_labels(context: dg.AssetExecutionContext, warehouse: Warehouse, run_win
         gate = gate_and_swap(con, LeadLabels, staged, target)
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         by_status = dict(con.execute(f"SELECT label_status, count(*) FROM {target} GROUP BY 1").fetchall())
         mature, positives = labelled_counts(con)
         problem = too_few_labels(mature, positives, chain)
@@ -127,7 +127,7 @@ def lead_features(context: dg.AssetExecutionContext, warehouse: Warehouse, run_w
         gate = gate_and_swap(con, LeadFeatures, staged, target)
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         cols = feature_columns(attrs)
         yield dg.MaterializeResult(metadata=table_metadata(
             con, target, as_of_date=str(as_of), feature_lag_days=chain.feature_lag_days,
@@ -161,7 +161,7 @@ def training_table(context: dg.AssetExecutionContext, config: SplitConfig, wareh
     with warehouse.get_connection() as con:
         problem = too_few_labels(*labelled_counts(con), chain)
         if problem:
-            raise dg.Failure(description=problem)
+            raise dg.Failure(allow_retries=False, description=problem)
         df = fetch_frame(con, "SELECT f.*, l.label FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id) "
                               "WHERE l.mature ORDER BY f.created_at, f.lead_id")
         b = boundaries(df["created_at"], (config.train_share, config.calib_share, config.test_share))
@@ -172,7 +172,7 @@ def training_table(context: dg.AssetExecutionContext, config: SplitConfig, wareh
         gate = gate_and_swap(con, TrainingTable, staged, target)
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         counts = df.groupby("split").label.agg(["count", "sum"])
         yield dg.MaterializeResult(metadata=table_metadata(
             con, target, **{f"boundary/{k}": v for k, v in b.as_dict().items()},
@@ -453,7 +453,7 @@ def serving_model(context: dg.AssetExecutionContext, config: PromotionConfig, wa
         metadata={k: v for k, v in decision.__dict__.items() if v is not None and k != "reason"},
     )
     if serving_now is None:
-        raise dg.Failure(description=f"No model can serve: {decision.reason}")
+        raise dg.Failure(allow_retries=False, description=f"No model can serve: {decision.reason}")
     yield dg.MaterializeResult(metadata={
         "promoted": decision.promote, "reason": decision.reason,
         "serving/model": serving_now.kind,

@@ -39,7 +39,7 @@ def data_quality_report(context: dg.AssetExecutionContext, warehouse: Warehouse,
         gate = gate_and_swap(con, DataQualityReport, staged, target)
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         highlights = report[report["kind"].isin(["rule", "cross_table"]) & (report["hits"] > 0)]
         yield dg.MaterializeResult(
             metadata=table_metadata(

@@ -61,7 +61,7 @@ def adset_daily_features(context: dg.AssetExecutionContext, config: DailyFeature
         gate = gate_and_swap(con, AdsetDailyFeatures, staged, target)
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         share = con.execute(f"SELECT avg(target_under_paced::INT) FROM {target}").fetchall()[0][0]
         yield dg.MaterializeResult(metadata=table_metadata(
             con, target, as_of_date=str(as_of), under_pacing_share=config.under_pacing_share,
@@ -87,7 +87,7 @@ def adset_weekly(context: dg.AssetExecutionContext, warehouse: Warehouse):
         gate = gate_and_swap(con, AdsetWeekly, staged, target)
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         yield dg.MaterializeResult(metadata=table_metadata(con, target))
 
 
@@ -190,7 +190,7 @@ def bookings_forecast(context: dg.AssetExecutionContext, warehouse: Warehouse, e
         gate = _publish(con, BookingsForecast, frame, target)
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         yield dg.MaterializeResult(metadata=table_metadata(
             con, target, forecast_date=str(future["date"].max().date()) if len(future) else "none",
             forecast_total=round(float(forecast["predicted"].sum()), 2),
@@ -279,7 +279,7 @@ def pacing_risk(context: dg.AssetExecutionContext, warehouse: Warehouse, elv: El
         gate = _publish(con, PacingRisk, frame, target)
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         yield dg.MaterializeResult(metadata=table_metadata(
             con, target, as_of_date=str(as_of), at_risk=int((frame["p_under_pace"] >= 0.5).sum()),
             ad_sets=len(frame), disabled_reason=NO_PACING if model is None else "",

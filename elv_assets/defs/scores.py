@@ -37,7 +37,11 @@ DRIFT_KEY = dg.AssetKey(["monitoring", "feature_drift"])
 )
 def lead_scores(context: dg.AssetExecutionContext, warehouse: Warehouse, elv: ElvSettings):
     target = "gold.lead_scores"
-    bundle: ModelBundle = ObjectStore(elv.artifacts_dir).load(SERVING_NAME)
+    store = ObjectStore(elv.artifacts_dir)
+    if not store.path(SERVING_NAME).exists():
+        raise dg.Failure(allow_retries=False, description=(
+            f"No serving model yet in {elv.artifacts_dir}: run the weekly_retrain job (or `elv run`) once."))
+    bundle: ModelBundle = store.load(SERVING_NAME)
     with warehouse.get_connection() as con:
         df = fetch_frame(con, """
             SELECT f.*, l.label, coalesce(t.split, 'unlabeled') AS split
@@ -46,7 +50,7 @@ def lead_scores(context: dg.AssetExecutionContext, warehouse: Warehouse, elv: El
             ORDER BY f.created_at, f.lead_id""")
         missing = bundle.can_score(df)
         if missing:
-            raise dg.Failure(description=f"The serving model needs features that gold.lead_features lacks: "
+            raise dg.Failure(allow_retries=False, description=f"The serving model needs features that gold.lead_features lacks: "
                                          f"{', '.join(missing)}. Re-train (materialise ml/*) to replace it.")
         scored = score_frame(bundle, df)
         out = pd.concat([df[["lead_id", "created_at", "campaign_id", "adset_id", "split", "label"]],
@@ -57,7 +61,7 @@ def lead_scores(context: dg.AssetExecutionContext, warehouse: Warehouse, elv: El
         gate = gate_and_swap(con, LeadScores, staged, target)
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         by_split = out.groupby("split").agg(leads=("lead_id", "size"), mean_p=("p_qualified_14d", "mean"),
                                             elv=("elv", "sum"))
         yield dg.MaterializeResult(metadata=table_metadata(
@@ -82,7 +86,7 @@ def _leaderboard(level: str, model, key, config: LeaderboardConfig, warehouse: W
         gate = gate_and_swap(con, model, staged, target)
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         if level == "adset":
             yield dg.AssetCheckResult(
                 check_name="enabled", passed=disabled is None, severity=dg.AssetCheckSeverity.WARN,
@@ -176,7 +180,7 @@ def feature_drift(context: dg.AssetExecutionContext, config: DriftConfig, wareho
         gate = gate_and_swap(con, FeatureDrift, staged, target)
         yield gate.check
         if gate.failure:
-            raise dg.Failure(description=gate.failure)
+            raise dg.Failure(allow_retries=False, description=gate.failure)
         worst = report.sort_values("psi", ascending=False).iloc[0]
         band = psi_band(float(worst["psi"]))
         yield dg.AssetCheckResult(

@@ -93,9 +93,7 @@ def spend_response(context: dg.AssetExecutionContext, config: SpendResponseConfi
         if not curves.empty:
             curves["as_of_date"] = pd.Timestamp(as_of)
         gate = _write(con, SpendResponse, curves, target, "adset_id")
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        yield from gate.events()
         yield dg.AssetCheckResult(
             check_name="enabled", passed=not curves.empty, severity=dg.AssetCheckSeverity.WARN,
             description=reason or f"{len(curves)} ad sets have spend response curves.",
@@ -167,9 +165,7 @@ def budget_recommendation(context: dg.AssetExecutionContext, config: BudgetConfi
             rec["change"] = rec["recommended_budget"] - rec["current_budget"]
             rec["as_of_date"] = pd.Timestamp(as_of)
         gate = _write(con, BudgetRecommendation, rec, target, "change DESC, adset_id")
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        yield from gate.events()
         yield dg.AssetCheckResult(
             check_name="enabled", passed=not rec.empty, severity=dg.AssetCheckSeverity.WARN,
             description=reason or f"{len(rec)} active ad sets to reallocate between.",

@@ -43,9 +43,7 @@ def lead_attribution(context: dg.AssetExecutionContext, config: AttributionConfi
         staged = stage(con, target, attribution_select(as_of))
         rates = match_rates(con, staged)
         gate = gate_and_swap(con, LeadAttribution, staged, target)
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        yield from gate.events()
         matched = rates["id"] + rates["mapping"] + rates["name"]
         rate_meta = {f"match_rate/{m}": dg.MetadataValue.float(round(r, 4)) for m, r in rates.items()}
         if matched < config.fail_match_rate_below:
@@ -94,9 +92,7 @@ def adset_daily(context: dg.AssetExecutionContext, warehouse: Warehouse, run_win
         as_of = resolve_as_of(con, run_window.as_of_date)
         staged = stage(con, target, adset_daily_select(as_of))
         gate = gate_and_swap(con, AdsetDaily, staged, target)
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        yield from gate.events()
         totals = con.execute(
             f"SELECT sum(spend), sum(leads), sum(qualified), sum(bookings), sum(revenue), min(date), max(date) "
             f"FROM {target}"

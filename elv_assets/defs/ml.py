@@ -10,7 +10,7 @@ import pandas as pd
 
 from elv_assets.contracts.tables import LeadFeatures, LeadLabels, TrainingTable
 from elv_assets.defs.gold import ATTRIBUTION_KEY
-from elv_assets.defs.publishing import OWNERS, column_schema, gate_and_swap, table_metadata
+from elv_assets.defs.publishing import OWNERS, column_schema, gate_and_swap, publish_frame, table_metadata
 from elv_assets.defs.resources import ChainSettings, ElvSettings, RunWindow, Warehouse
 from elv_assets.ingest import fetch_frame
 from elv_assets.ml import models as M
@@ -84,9 +84,7 @@ def lead_labels(context: dg.AssetExecutionContext, warehouse: Warehouse, run_win
         as_of = resolve_as_of(con, run_window.as_of_date)
         staged = stage(con, target, labels_select(as_of, chain.label_window_days))
         gate = gate_and_swap(con, LeadLabels, staged, target)
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        yield from gate.events()
         by_status = dict(con.execute(f"SELECT label_status, count(*) FROM {target} GROUP BY 1").fetchall())
         mature, positives = labelled_counts(con)
         problem = too_few_labels(mature, positives, chain)
@@ -125,9 +123,7 @@ def lead_features(context: dg.AssetExecutionContext, warehouse: Warehouse, run_w
         attrs = lead_attribute_columns(columns(con, "silver.leads"))
         staged = stage(con, target, lead_features_select(as_of, chain.feature_lag_days, attrs))
         gate = gate_and_swap(con, LeadFeatures, staged, target)
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        yield from gate.events()
         cols = feature_columns(attrs)
         yield dg.MaterializeResult(metadata=table_metadata(
             con, target, as_of_date=str(as_of), feature_lag_days=chain.feature_lag_days,
@@ -166,13 +162,8 @@ def training_table(context: dg.AssetExecutionContext, config: SplitConfig, wareh
                               "WHERE l.mature ORDER BY f.created_at, f.lead_id")
         b = boundaries(df["created_at"], (config.train_share, config.calib_share, config.test_share))
         df["split"] = assign(df["created_at"], pd.Series(True, index=df.index), b)
-        con.register("training_frame", df)
-        staged = stage(con, target, "SELECT * FROM training_frame")
-        con.unregister("training_frame")
-        gate = gate_and_swap(con, TrainingTable, staged, target)
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        gate = publish_frame(con, TrainingTable, df, target)
+        yield from gate.events()
         counts = df.groupby("split").label.agg(["count", "sum"])
         yield dg.MaterializeResult(metadata=table_metadata(
             con, target, **{f"boundary/{k}": v for k, v in b.as_dict().items()},

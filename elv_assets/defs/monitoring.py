@@ -6,10 +6,10 @@ import dagster as dg
 from elv_assets.cleaning import SILVER
 from elv_assets.contracts.tables import DataQualityReport
 from elv_assets.defs.gold import ADSET_DAILY_KEY, ATTRIBUTION_KEY
-from elv_assets.defs.publishing import OWNERS, column_schema, gate_and_swap, table_metadata
+from elv_assets.defs.publishing import OWNERS, column_schema, publish_frame, table_metadata
 from elv_assets.defs.resources import RunWindow, Warehouse
 from elv_assets.quality import data_quality_frame
-from elv_assets.warehouse import resolve_as_of, stage
+from elv_assets.warehouse import resolve_as_of
 
 DQ_KEY = dg.AssetKey(["monitoring", "data_quality_report"])
 
@@ -33,13 +33,8 @@ def data_quality_report(context: dg.AssetExecutionContext, warehouse: Warehouse,
     with warehouse.get_connection() as con:
         as_of = resolve_as_of(con, run_window.as_of_date)
         report = data_quality_frame(con, as_of)
-        con.register("dq_frame", report)
-        staged = stage(con, target, "SELECT * FROM dq_frame")
-        con.unregister("dq_frame")
-        gate = gate_and_swap(con, DataQualityReport, staged, target)
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        gate = publish_frame(con, DataQualityReport, report, target)
+        yield from gate.events()
         highlights = report[report["kind"].isin(["rule", "cross_table"]) & (report["hits"] > 0)]
         yield dg.MaterializeResult(
             metadata=table_metadata(

@@ -6,7 +6,7 @@ import pandas as pd
 
 from elv_assets.contracts.tables import AdsetDailyFeatures, AdsetWeekly, BookingsForecast, PacingRisk
 from elv_assets.defs.gold import ADSET_DAILY_KEY
-from elv_assets.defs.publishing import OWNERS, column_schema, gate_and_swap, table_metadata
+from elv_assets.defs.publishing import OWNERS, column_schema, gate_and_swap, publish_frame, table_metadata
 from elv_assets.defs.resources import ElvSettings, RunWindow, Warehouse
 from elv_assets.ingest import fetch_frame
 from elv_assets.ml import forecasting as F
@@ -25,13 +25,6 @@ PACING_RISK_KEY = dg.AssetKey(["gold", "pacing_risk"])
 
 NO_PACING = ("Pacing cannot be learned: no day has both spend and a budget with both outcomes seen (ads.csv and "
              "adsets.csv are needed). gold.pacing_risk stays empty.")
-
-
-def _publish(con, model, frame: pd.DataFrame, target: str):
-    con.register("publish_frame", frame)
-    staged = stage(con, target, "SELECT * FROM publish_frame")
-    con.unregister("publish_frame")
-    return gate_and_swap(con, model, staged, target)
 
 
 class DailyFeaturesConfig(dg.Config):
@@ -59,9 +52,7 @@ def adset_daily_features(context: dg.AssetExecutionContext, config: DailyFeature
         as_of = resolve_as_of(con, run_window.as_of_date)
         staged = stage(con, target, adset_features_select(as_of, config.under_pacing_share))
         gate = gate_and_swap(con, AdsetDailyFeatures, staged, target)
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        yield from gate.events()
         share = con.execute(f"SELECT avg(target_under_paced::INT) FROM {target}").fetchall()[0][0]
         yield dg.MaterializeResult(metadata=table_metadata(
             con, target, as_of_date=str(as_of), under_pacing_share=config.under_pacing_share,
@@ -85,9 +76,7 @@ def adset_weekly(context: dg.AssetExecutionContext, warehouse: Warehouse):
     with warehouse.get_connection() as con:
         staged = stage(con, target, adset_weekly_select())
         gate = gate_and_swap(con, AdsetWeekly, staged, target)
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        yield from gate.events()
         yield dg.MaterializeResult(metadata=table_metadata(con, target))
 
 
@@ -187,10 +176,8 @@ def bookings_forecast(context: dg.AssetExecutionContext, warehouse: Warehouse, e
         ["date", "adset_id", "campaign_id", "kind", "fold", "actual", "predicted", "baseline"]]
     frame["fold"] = frame["fold"].astype("Int64")
     with warehouse.get_connection() as con:
-        gate = _publish(con, BookingsForecast, frame, target)
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        gate = publish_frame(con, BookingsForecast, frame, target)
+        yield from gate.events()
         yield dg.MaterializeResult(metadata=table_metadata(
             con, target, forecast_date=str(future["date"].max().date()) if len(future) else "none",
             forecast_total=round(float(forecast["predicted"].sum()), 2),
@@ -276,10 +263,8 @@ def pacing_risk(context: dg.AssetExecutionContext, warehouse: Warehouse, elv: El
         frame = frame[["adset_id", "campaign_id", "platform", "date", "p_under_pace", "pace_7d", "pace_yesterday",
                        "budget", "spend_month_to_date", "budget_left_in_month", "action"]]
         frame = frame.sort_values("p_under_pace", ascending=False).reset_index(drop=True)
-        gate = _publish(con, PacingRisk, frame, target)
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        gate = publish_frame(con, PacingRisk, frame, target)
+        yield from gate.events()
         yield dg.MaterializeResult(metadata=table_metadata(
             con, target, as_of_date=str(as_of), at_risk=int((frame["p_under_pace"] >= 0.5).sum()),
             ad_sets=len(frame), disabled_reason=NO_PACING if model is None else "",

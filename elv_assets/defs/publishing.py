@@ -12,7 +12,7 @@ import pandera.pandas as pa
 from elv_assets.contracts.inputs import model_columns_sql
 from elv_assets.ingest import fetch_frame
 from elv_assets.validation import Problem, failures_to_problems
-from elv_assets.warehouse import drop, row_count, swap_in
+from elv_assets.warehouse import drop, row_count, stage, swap_in
 
 OWNERS = ["team:data-platform"]
 PREVIEW_ROWS = 8
@@ -37,6 +37,12 @@ def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
 class GateResult:
     check: dg.AssetCheckResult
     failure: str | None  # None when the table was swapped in
+
+    def events(self):
+        """The contract check for the asset to yield; a failed contract then stops the asset, unretried."""
+        yield self.check
+        if self.failure:
+            raise dg.Failure(allow_retries=False, description=self.failure)
 
 
 def problems_text(where: str, problems: list[Problem]) -> str:
@@ -75,6 +81,17 @@ def gate_and_swap(
     return GateResult(
         dg.AssetCheckResult(check_name=check_name, passed=True, metadata={"rows": len(df)}), None
     )
+
+
+def publish_frame(con: duckdb.DuckDBPyConnection, model: type[pa.DataFrameModel], frame: pd.DataFrame,
+                  target: str, check_name: str = "contract") -> GateResult:
+    """Stage a pandas frame as `target`'s staging table, then validate and swap it in like any other table."""
+    con.register("_publish_frame", frame)
+    try:
+        staged = stage(con, target, "SELECT * FROM _publish_frame")
+    finally:
+        con.unregister("_publish_frame")
+    return gate_and_swap(con, model, staged, target, check_name)
 
 
 def preview(con: duckdb.DuckDBPyConnection, table: str, n: int = PREVIEW_ROWS) -> dg.MetadataValue:

@@ -5,7 +5,7 @@ import pandas as pd
 
 from elv_assets.contracts.tables import AdsetLeaderboard, CampaignLeaderboard, FeatureDrift, LeadScores
 from elv_assets.defs.ml import FEATURES_KEY, LABELS_KEY, SERVING_KEY, SERVING_NAME, TRAINING_KEY
-from elv_assets.defs.publishing import OWNERS, column_schema, gate_and_swap, table_metadata
+from elv_assets.defs.publishing import OWNERS, column_schema, gate_and_swap, publish_frame, table_metadata
 from elv_assets.defs.resources import ElvSettings, RunWindow, Warehouse
 from elv_assets.ingest import fetch_frame
 from elv_assets.ml.bundle import ModelBundle, score_frame
@@ -59,9 +59,7 @@ def lead_scores(context: dg.AssetExecutionContext, warehouse: Warehouse, elv: El
         staged = stage(con, target, "SELECT * FROM scores_frame ORDER BY rank")
         con.unregister("scores_frame")
         gate = gate_and_swap(con, LeadScores, staged, target)
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        yield from gate.events()
         by_split = out.groupby("split").agg(leads=("lead_id", "size"), mean_p=("p_qualified_14d", "mean"),
                                             elv=("elv", "sum"))
         yield dg.MaterializeResult(metadata=table_metadata(
@@ -84,9 +82,7 @@ def _leaderboard(level: str, model, key, config: LeaderboardConfig, warehouse: W
         staged = stage(con, target, leaderboard_select(level, as_of, config.window_days, config.min_leads,
                                                        empty=disabled is not None))
         gate = gate_and_swap(con, model, staged, target)
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        yield from gate.events()
         if level == "adset":
             yield dg.AssetCheckResult(
                 check_name="enabled", passed=disabled is None, severity=dg.AssetCheckSeverity.WARN,
@@ -174,13 +170,8 @@ def feature_drift(context: dg.AssetExecutionContext, config: DriftConfig, wareho
         features = list(ranked.index[: config.features])
         report = drift_report(reference, current, features, bins=config.bins)
         report["importance"] = [round(float(ranked[f]), 6) for f in report["feature"]]
-        con.register("drift_frame", report)
-        staged = stage(con, target, "SELECT * FROM drift_frame")
-        con.unregister("drift_frame")
-        gate = gate_and_swap(con, FeatureDrift, staged, target)
-        yield gate.check
-        if gate.failure:
-            raise dg.Failure(allow_retries=False, description=gate.failure)
+        gate = publish_frame(con, FeatureDrift, report, target)
+        yield from gate.events()
         worst = report.sort_values("psi", ascending=False).iloc[0]
         band = psi_band(float(worst["psi"]))
         yield dg.AssetCheckResult(

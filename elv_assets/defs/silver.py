@@ -43,9 +43,7 @@ def build_silver_asset(name: str) -> dg.AssetsDefinition:
             staged = stage(con, target, silver_select(name, typed))
             hits = rule_hits(con, name, typed, row_count(con, staged))
             gate = gate_and_swap(con, model, staged, target)
-            yield gate.check
-            if gate.failure:
-                raise dg.Failure(allow_retries=False, description=gate.failure)
+            yield from gate.events()
             # A present file has at least one row (validation rejects header-only files), so an empty
             # bronze table means the optional file was absent: silver is then empty but fully typed.
             present = row_count(con, f"bronze.{name}") > 0

@@ -5,12 +5,15 @@ validation report if it fails), typed and deduplicated like silver.leads, attrib
 mapping, names) against the warehouse's silver.ads and silver.mapping, given the same lagged rolling
 ad features, and scored by the serving model bundle. The warehouse is opened read-only and attached
 to a private in-memory database, so nothing in it changes.
+
+`score_folder` does the same for a whole folder of uploaded files (the dashboard's "bring your own data"):
+its ads, mapping and leads are checked, typed and cleaned in a private in-memory DuckDB, with no warehouse.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -19,16 +22,29 @@ import pandas as pd
 from elv_assets.attribution import attribution_select
 from elv_assets.cleaning import silver_select
 from elv_assets.contracts.inputs import INPUT_FILES, column_specs
-from elv_assets.ingest import fetch_frame, sniff, sql_str, typed_select
+from elv_assets.ingest import LINE_COLUMN, fetch_frame, quote_ident, sniff, sql_str, typed_select
 from elv_assets.ml.bundle import ModelBundle, score_frame
 from elv_assets.ml.features import lead_attribute_columns, lead_features_select
 from elv_assets.ml.store import ObjectStore
-from elv_assets.validation import FileReport, inspect_file
+from elv_assets.validation import FileReport, cross_file_checks, inspect_file
 from elv_assets.warehouse import columns
 
 SERVING_NAME = "serving_model"
 OUTPUT_COLUMNS = ["lead_id", "created_at", "campaign_id", "adset_id", "join_method", "p_qualified_14d", "elv",
                   "rank", "decile", "reason_1", "reason_2", "reason_3"]
+
+
+def _attributed_features(con: duckdb.DuckDBPyConnection, lag_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Over silver.leads / ads / mapping in `con`: attribution as the pipeline does it, then the lagged features.
+
+    as_of is the newest lead's day: ad features only reach back from each lead's own day anyway.
+    """
+    as_of = con.execute("SELECT max(created_at)::DATE FROM silver.leads").fetchall()[0][0]
+    con.execute(f"CREATE TABLE gold.lead_attribution AS {attribution_select(as_of)}")
+    attrs = lead_attribute_columns(columns(con, "silver.leads"))
+    features = fetch_frame(con, lead_features_select(as_of, lag_days, attrs))
+    joins = con.execute("SELECT lead_id, join_method FROM gold.lead_attribution").df()
+    return features, joins
 
 
 class ScoringRefused(Exception):
@@ -64,11 +80,7 @@ def score_leads(leads_csv: Path, warehouse: Path, artifacts_dir: Path, with_reas
         fmt = sniff(leads_csv)
         typed = typed_select("raw_leads", column_specs(INPUT_FILES["leads"].model), raw_cols, fmt.decimal_comma)
         con.execute(f"CREATE TABLE silver.leads AS {silver_select('leads', typed)}")
-        as_of = con.execute("SELECT max(created_at)::DATE FROM silver.leads").fetchall()[0][0]
-        con.execute(f"CREATE TABLE gold.lead_attribution AS {attribution_select(as_of)}")
-        attrs = lead_attribute_columns(columns(con, "silver.leads"))
-        features = fetch_frame(con, lead_features_select(as_of, bundle.lag_days, attrs))
-        joins = con.execute("SELECT lead_id, join_method FROM gold.lead_attribution").df()
+        features, joins = _attributed_features(con, bundle.lag_days)
     finally:
         con.close()
     missing = bundle.can_score(features)
@@ -89,3 +101,112 @@ def write_scores(scores: pd.DataFrame, out: Path) -> None:
         scores.to_parquet(out, index=False)
     else:
         scores.to_csv(out, index=False, float_format="%.6g")
+
+
+# --- a whole uploaded folder, without the warehouse -------------------------------------------------------
+
+FOLDER_FILES = ("ads", "mapping", "leads", "outcomes")  # the files a folder may bring; only leads.csv is needed
+
+
+class FolderRefused(ScoringRefused):
+    """A file of the folder fails its contract; `reports` holds every file's report (and `cross_file`)."""
+
+    def __init__(self, message: str, reports: dict[str, FileReport], cross_file: list):
+        super().__init__(message)
+        self.reports = reports
+        self.cross_file = cross_file
+
+
+@dataclass
+class FolderScores:
+    scores: pd.DataFrame  # OUTPUT_COLUMNS, one row per lead, best first
+    reports: dict[str, FileReport]  # every file of FOLDER_FILES, present or not
+    cross_file: list  # validation.Problem between files
+    campaigns: pd.DataFrame  # per campaign: name, platform, spend over the leads' days, qualified so far
+    spend_from: object  # the leads' first and last day: the window `spend` covers
+    spend_to: object
+    model: str
+    seconds_prepare: float
+    seconds_score: float
+
+
+def _empty_raw_select(spec) -> str:
+    cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {quote_ident(c)}" for c in column_specs(spec.model))
+    return f"SELECT {cols}, CAST(NULL AS BIGINT) AS {LINE_COLUMN} WHERE false"
+
+
+def score_folder(folder: Path, artifacts_dir: Path, with_reasons: bool = True,
+                 display_names: dict[str, str] | None = None) -> FolderScores:
+    """Score the leads of a folder (leads.csv, and optionally ads.csv, mapping.csv, outcomes.csv) with the
+    serving model, entirely in a private in-memory DuckDB: the same contracts, silver rules, attribution
+    and lagged features as the pipeline and `score_leads`, but the ads and mapping come from the folder,
+    not from the warehouse. Nothing is written anywhere. `display_names` (input name -> the person's own
+    file name) is used in the reports. Raises FolderRefused when a file fails its contract."""
+    folder = Path(folder)
+    bundle: ModelBundle = ObjectStore(artifacts_dir).load(SERVING_NAME)
+    t0 = time.perf_counter()
+    con = duckdb.connect()
+    try:
+        reports, loaded = {}, {}
+        for name in FOLDER_FILES:
+            spec = INPUT_FILES[name]
+            if name == "outcomes":  # outcomes only add "qualified so far"; scoring does not need them
+                spec = replace(spec, required=False, if_absent="no 'qualified so far' per campaign")
+            report = inspect_file(con, spec, folder / spec.filename, f"raw_{name}")
+            report.file = (display_names or {}).get(name, report.file)
+            reports[name] = report
+            if report.present and report.rows and not report.blocking:
+                loaded[name] = f"raw_{name}"
+        cross = cross_file_checks(con, loaded)
+        if any(r.blocking for r in reports.values()) or any(p.severity == "error" for p in cross):
+            text = "\n".join(r.to_text() for r in reports.values() if r.blocking)
+            raise FolderRefused(text or "the files do not fit together", reports, cross)
+        for schema in ("bronze", "silver", "gold"):
+            con.execute(f"CREATE SCHEMA {schema}")
+        for name in FOLDER_FILES:
+            spec = INPUT_FILES[name]
+            if name in loaded:
+                raw, present = loaded[name], [c for c in columns(con, loaded[name]) if c != LINE_COLUMN]
+            else:
+                raw, present = f"({_empty_raw_select(spec)}) AS absent", []
+            typed = typed_select(raw, column_specs(spec.model), present, reports[name].decimal_comma)
+            con.execute(f"CREATE TABLE silver.{name} AS {silver_select(name, typed)}")
+        features, joins = _attributed_features(con, bundle.lag_days)
+        spend_from, spend_to = con.execute(
+            "SELECT min(created_at)::DATE, max(created_at)::DATE FROM gold.lead_attribution").fetchall()[0]
+        campaigns = _folder_campaigns(con, "ads" in loaded, "outcomes" in loaded)
+    finally:
+        con.close()
+    missing = bundle.can_score(features)
+    if missing:
+        raise FolderRefused(f"{reports['leads'].file} lacks columns the serving model uses: {', '.join(missing)}",
+                            reports, cross)
+    t1 = time.perf_counter()
+    scored = score_frame(bundle, features, with_reasons=with_reasons)
+    t2 = time.perf_counter()
+    out = features[["lead_id", "created_at", "campaign_id", "adset_id"]].join(scored.drop(columns="lead_id"))
+    out["join_method"] = out["lead_id"].map(joins.set_index("lead_id")["join_method"])
+    out = out[[c for c in OUTPUT_COLUMNS if c in out.columns]].sort_values("rank").reset_index(drop=True)
+    return FolderScores(out, reports, cross, campaigns, spend_from, spend_to, bundle.kind, t1 - t0, t2 - t1)
+
+
+def _folder_campaigns(con: duckdb.DuckDBPyConnection, has_ads: bool, has_outcomes: bool) -> pd.DataFrame:
+    """Per campaign of the ads or the attributed leads: name, platform, spend on the leads' days (blank without
+    ads.csv) and leads qualified so far (blank without outcomes.csv)."""
+    spend = "sum(a.spend) FILTER (WHERE a.date BETWEEN s.lo AND s.hi)" if has_ads else "CAST(NULL AS DOUBLE)"
+    qualified = ("(SELECT count(*) FROM gold.lead_attribution la JOIN silver.outcomes o USING (lead_id) "
+                 "WHERE o.qualified_at IS NOT NULL AND la.campaign_id = k.campaign_id)"
+                 if has_outcomes else "CAST(NULL AS BIGINT)")
+    return con.execute(f"""
+        WITH s AS (SELECT min(created_at)::DATE AS lo, max(created_at)::DATE AS hi FROM gold.lead_attribution),
+        ads AS (
+            SELECT a.campaign_id, any_value(a.campaign_name) AS campaign_name, any_value(a.platform) AS platform,
+                   {spend} AS spend
+            FROM silver.ads a, s GROUP BY a.campaign_id
+        ),
+        k AS (SELECT campaign_id FROM ads UNION SELECT campaign_id FROM gold.lead_attribution
+              WHERE campaign_id IS NOT NULL)
+        SELECT k.campaign_id, ads.campaign_name, ads.platform,
+               {'coalesce(ads.spend, 0)' if has_ads else 'ads.spend'} AS spend, {qualified} AS qualified_so_far
+        FROM k LEFT JOIN ads USING (campaign_id) ORDER BY k.campaign_id
+    """).df()

@@ -44,6 +44,7 @@ def warehouse_summary(warehouse: Path, artifacts_dir: Path | None = None) -> str
         "------------------",
         *([f"  {report / 'report.html'}   the model report: metrics, lift, calibration, leaderboards, drift"]
           if report else []),
+        "  make dashboard          the marketer dashboard on http://localhost:8501",
         "  make ui                 the Dagster UI: lineage, metadata, asset checks",
         f"  duckdb {warehouse}   query the lakehouse (stop the UI first: DuckDB has one writer)",
         "  elv validate            check a data folder before loading it",

@@ -1,0 +1,323 @@
+"""The dashboard's data layer: the published serving snapshot, read once per version and kept in memory.
+
+Only the snapshot is read (the Parquet files and JSON documents that `manifest.json` names), never the DuckDB
+warehouse: DuckDB has one writer and the pipeline must be free to run. The manifest is read on every rerun
+(a small file, switched atomically by the pipeline), so a new publish shows on the next click; everything
+else is cached under the snapshot's version, so a filter change only slices frames already in memory.
+
+Frames are cached with `st.cache_resource`: one shared object per version, never copied on a rerun (a copy
+of a large frame per click would cost more than the click may). They are read-only: pages filter and copy,
+never modify in place. Lead-level rows (`lead_scores`, a million at size m) are never loaded whole: DuckDB
+aggregates them per day and campaign once per version, and the Leads page asks it for the top rows only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from elv_assets.serving import read_manifest, snapshot_path
+from elv_assets.settings import Settings
+
+SUM_COLUMNS = ["spend", "impressions", "clicks", "daily_budget", "leads", "qualified", "bookings", "revenue"]
+LEAD_SUMS = ["scored_leads", "predicted_qualified", "predicted_elv"]
+UNATTRIBUTED = "(unattributed)"
+
+
+class SnapshotGone(Exception):
+    """The snapshot this page started from was replaced and pruned while it was being read."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    serving_dir: Path
+    artifacts_dir: Path
+    manifest: dict
+    demo: bool = False  # built by the dashboard's own "build the demo" button
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+    @property
+    def folder(self) -> Path:
+        return snapshot_path(self.serving_dir, self.manifest)
+
+    @property
+    def currency(self) -> str:
+        return self.manifest.get("currency") or ""
+
+    @property
+    def as_of(self) -> dt.date | None:
+        value = self.manifest.get("as_of_date")
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+
+    def has(self, table: str) -> bool:
+        return table in self.manifest.get("tables", {})
+
+    def file(self, table: str) -> str:
+        return str(self.folder / self.manifest["tables"][table]["file"])
+
+
+def find_snapshot() -> Snapshot | None:
+    """The configured snapshot (ELV_SERVING_DIR), else the demo one this dashboard built, else None."""
+    from dashboard.demo import demo_settings
+
+    settings = Settings.from_env()
+    for candidate, demo in ((settings, False), (demo_settings(), True)):
+        try:
+            manifest = read_manifest(candidate.serving_dir)
+        except (OSError, ValueError):  # unreadable: treat as not published
+            manifest = None
+        if manifest and manifest.get("path"):
+            return Snapshot(Path(candidate.serving_dir), Path(candidate.artifacts_dir), manifest, demo)
+    return None
+
+
+def current() -> Snapshot | None:
+    """The snapshot the main script found for this rerun (pages read this one, so a rerun sees one version)."""
+    return st.session_state.get("snapshot")
+
+
+def artifacts_dir(snap: Snapshot | None) -> Path:
+    """Where the serving model of the snapshot lives (the configured folder when there is no snapshot)."""
+    return snap.artifacts_dir if snap else Path(Settings.from_env().artifacts_dir)
+
+
+# --- raw reads, cached per version --------------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def _parquet(path: str, version: str) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except FileNotFoundError as exc:
+        raise SnapshotGone(str(exc)) from None
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def _json(path: str, version: str):
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise SnapshotGone(str(exc)) from None
+
+
+def table(snap: Snapshot, name: str) -> pd.DataFrame | None:
+    """A snapshot table (shared, read-only), or None when the pipeline has not computed it."""
+    if not snap.has(name):
+        return None
+    return _parquet(snap.file(name), snap.version)
+
+
+def document(snap: Snapshot, name: str):
+    """A snapshot JSON document (model, evaluation, promotions, bookings_model, pacing_model, checks) or None."""
+    file = snap.manifest.get("documents", {}).get(name)
+    if not file:
+        return None
+    return _json(str(snap.folder / file), snap.version)
+
+
+def check(snap: Snapshot, asset: str, name: str) -> dict | None:
+    """One asset check's result from the checks document."""
+    for c in document(snap, "checks") or []:
+        if c.get("asset") == asset and c.get("check") == name:
+            return c
+    return None
+
+
+# --- aggregates, once per version ---------------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _catalogue(version: str, files: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+    paths = dict(files)
+    parts = []
+    if "campaigns" in paths:
+        parts.append(_parquet(paths["campaigns"], version)[["campaign_id", "campaign_name", "platform"]])
+    if "adset_daily" in paths:
+        daily = _parquet(paths["adset_daily"], version)
+        parts.append(daily[["campaign_id", "platform"]].drop_duplicates("campaign_id"))
+    if "campaign_leaderboard" in paths:
+        parts.append(_parquet(paths["campaign_leaderboard"], version)[["campaign_id", "campaign_name"]])
+    if not parts:
+        return pd.DataFrame({"campaign_id": [], "campaign_name": [], "platform": []}, dtype=object)
+    cat = pd.concat(parts, ignore_index=True)
+    cat = cat[cat["campaign_id"].notna() & (cat["campaign_id"] != UNATTRIBUTED)]
+    cat = cat.groupby("campaign_id", as_index=False).agg(campaign_name=("campaign_name", "first"),
+                                                         platform=("platform", "first"))
+    cat["campaign_name"] = cat["campaign_name"].fillna(cat["campaign_id"])
+    return cat.sort_values("campaign_name").reset_index(drop=True)
+
+
+def _files(snap: Snapshot, *names: str) -> tuple[tuple[str, str], ...]:
+    return tuple((n, snap.file(n)) for n in names if snap.has(n))
+
+
+def catalogue(snap: Snapshot) -> pd.DataFrame:
+    """One row per campaign: campaign_id, campaign_name, platform."""
+    return _catalogue(snap.version, _files(snap, "campaigns", "adset_daily", "campaign_leaderboard"))
+
+
+def campaign_names(snap: Snapshot) -> dict[str, str]:
+    cat = catalogue(snap)
+    return dict(zip(cat["campaign_id"], cat["campaign_name"], strict=True))
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _adset_names(version: str, files: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for _, path in files:
+        frame = _parquet(path, version)
+        if {"adset_id", "adset_name"} <= set(frame.columns):
+            names.update(frame.dropna(subset=["adset_id", "adset_name"]).set_index("adset_id")["adset_name"].to_dict())
+    return names
+
+
+def adset_names(snap: Snapshot) -> dict[str, str]:
+    return _adset_names(snap.version, _files(snap, "adsets", "adset_leaderboard"))
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _daily(version: str, files: tuple[tuple[str, str], ...], platforms: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+    paths = dict(files)
+    keys = ["date", "platform", "campaign_id"]
+    parts = []
+    if "adset_daily" in paths:
+        ad = _parquet(paths["adset_daily"], version)
+        cols = [c for c in SUM_COLUMNS if c in ad.columns]
+        frame = ad[["date", "platform", "campaign_id", *cols]].copy()
+        frame["date"] = pd.to_datetime(frame["date"])
+        parts.append(frame.groupby(keys, dropna=False)[cols].sum(min_count=1).reset_index())
+    if "lead_scores" in paths:
+        con = duckdb.connect()
+        try:
+            leads = con.execute(
+                """SELECT created_at::DATE AS date, campaign_id, count(*)::DOUBLE AS scored_leads,
+                          sum(p_qualified_14d) AS predicted_qualified, sum(elv) AS predicted_elv
+                   FROM read_parquet(?) GROUP BY ALL""", [paths["lead_scores"]]).df()
+        except duckdb.IOException as exc:
+            raise SnapshotGone(str(exc)) from None
+        finally:
+            con.close()
+        leads["date"] = pd.to_datetime(leads["date"])
+        leads["platform"] = leads["campaign_id"].map(dict(platforms))
+        parts.append(leads)
+    if not parts:
+        return pd.DataFrame(columns=keys + SUM_COLUMNS + LEAD_SUMS)
+    for part in parts:  # keys as text on both sides, even where one side has none (no ads.csv: no platform)
+        part[["platform", "campaign_id"]] = part[["platform", "campaign_id"]].astype(object)
+    out = parts[0]
+    for extra in parts[1:]:
+        out = out.merge(extra, on=keys, how="outer")
+    # Every column always there (blank when its table is not computed), so pages need no special case.
+    return out.reindex(columns=keys + SUM_COLUMNS + LEAD_SUMS).sort_values("date").reset_index(drop=True)
+
+
+def daily(snap: Snapshot) -> pd.DataFrame:
+    """Per (date, platform, campaign_id): the adset_daily sums (spend, leads, qualified, bookings, revenue, ...)
+    and the lead scores' sums (scored_leads, predicted_qualified, predicted_elv). Spend stays blank (NaN), not
+    0, where the data has no ads.csv."""
+    cat = catalogue(snap)
+    platforms = tuple(zip(cat["campaign_id"], cat["platform"].fillna(""), strict=True))
+    return _daily(snap.version, _files(snap, "adset_daily", "lead_scores"), platforms)
+
+
+def date_bounds(snap: Snapshot) -> tuple[dt.date, dt.date] | None:
+    frame = daily(snap)
+    if frame.empty:
+        return None
+    return frame["date"].min().date(), frame["date"].max().date()
+
+
+# --- lead-level questions, answered by DuckDB over the Parquet file -----------------------------------------
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def _reason_counts(path: str, version: str) -> pd.DataFrame:
+    con = duckdb.connect()
+    try:
+        return con.execute(
+            """WITH r AS (
+                   SELECT unnest([reason_1, reason_2, reason_3]) AS reason FROM read_parquet(?)
+               ), n AS (SELECT count(*) AS leads FROM read_parquet(?))
+               SELECT split_part(reason, ' is ', 1) AS feature, count(*) AS mentions,
+                      count(*) FILTER (WHERE reason LIKE '%(raises the chance)%') AS raises,
+                      count(*) FILTER (WHERE reason LIKE '%(lowers the chance)%') AS lowers,
+                      count(*) / any_value(n.leads) AS share_of_leads
+               FROM r, n WHERE reason IS NOT NULL AND reason <> '' GROUP BY 1 ORDER BY mentions DESC""",
+            [path, path]).df()
+    except duckdb.IOException as exc:
+        raise SnapshotGone(str(exc)) from None
+    finally:
+        con.close()
+
+
+def reason_counts(snap: Snapshot) -> pd.DataFrame | None:
+    """How often each feature is one of a lead's three reasons (the text before " is "), across all leads."""
+    if not snap.has("lead_scores"):
+        return None
+    return _reason_counts(snap.file("lead_scores"), snap.version)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _top_leads(path: str, version: str, start: dt.date, end: dt.date, campaigns: tuple[str, ...] | None,
+               deciles: tuple[int, ...], splits: tuple[str, ...], limit: int) -> tuple[pd.DataFrame, dict]:
+    where, params = ["created_at >= ?", "created_at < ?"], [start, end + dt.timedelta(days=1)]
+    if campaigns is not None:
+        where.append("list_contains(?, campaign_id)")
+        params.append(list(campaigns))
+    if deciles:
+        where.append("list_contains(?, decile)")
+        params.append(list(deciles))
+    if splits:
+        where.append("list_contains(?, split)")
+        params.append(list(splits))
+    sql_where = " AND ".join(where)
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            f"""SELECT lead_id, created_at, campaign_id, adset_id, split, p_qualified_14d, elv, rank, decile,
+                       reason_1, reason_2, reason_3
+                FROM read_parquet(?) WHERE {sql_where} ORDER BY elv DESC, lead_id LIMIT {int(limit)}""",
+            [path, *params]).df()
+        n, total, mean_p = con.execute(
+            f"SELECT count(*), sum(elv), avg(p_qualified_14d) FROM read_parquet(?) WHERE {sql_where}",
+            [path, *params]).fetchall()[0]
+    except duckdb.IOException as exc:
+        raise SnapshotGone(str(exc)) from None
+    finally:
+        con.close()
+    return rows, {"leads": int(n), "total_elv": float(total or 0.0), "mean_p": float(mean_p or 0.0)}
+
+
+def top_leads(snap: Snapshot, start: dt.date, end: dt.date, campaigns: set[str] | None, deciles: list[int],
+              splits: list[str], limit: int) -> tuple[pd.DataFrame, dict]:
+    """The `limit` leads with the highest ELV among those matching, and the count / total ELV of all matching."""
+    chosen = tuple(sorted(campaigns)) if campaigns is not None else None
+    return _top_leads(snap.file("lead_scores"), snap.version, start, end, chosen, tuple(sorted(deciles)),
+                      tuple(sorted(splits)), limit)
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def _lead_options(path: str, version: str) -> tuple[list[int], list[str]]:
+    con = duckdb.connect()
+    try:
+        deciles = [r[0] for r in con.execute("SELECT DISTINCT decile FROM read_parquet(?) WHERE decile IS NOT NULL "
+                                             "ORDER BY 1", [path]).fetchall()]
+        splits = [r[0] for r in con.execute("SELECT DISTINCT split FROM read_parquet(?) WHERE split IS NOT NULL "
+                                            "ORDER BY 1", [path]).fetchall()]
+    finally:
+        con.close()
+    return deciles, splits
+
+
+def lead_options(snap: Snapshot) -> tuple[list[int], list[str]]:
+    """The deciles and splits present in lead_scores."""
+    return _lead_options(snap.file("lead_scores"), snap.version)

@@ -1,0 +1,77 @@
+"""Score-first standalone mode: the dashboard builds the demo world itself when there is no snapshot yet.
+
+The demo lives in its own folder (ELV_DEMO_DIR, default `<system temp>/elv-dashboard-demo`): its own CSVs,
+warehouse, artifacts and serving snapshot. It never writes into the configured folders, so a demo model can
+never become the serving model a real pipeline run is compared against, and the configured snapshot, once
+published, always wins over the demo one.
+
+A build is bounded: the size-s world (40k leads, 180 days), generated and run through every asset in this
+process, which ends with the serving snapshot. One build at a time per process.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from elv_assets.settings import Settings
+
+DEMO_SIZE = "s"
+DEMO_SEED = 7
+GENERATE_SHARE = 0.1  # of the progress bar; the run takes the rest
+
+_build_lock = threading.Lock()
+
+Progress = Callable[[float, str], None]
+
+
+def demo_root() -> Path:
+    return Path(os.environ.get("ELV_DEMO_DIR") or Path(tempfile.gettempdir()) / "elv-dashboard-demo")
+
+
+def demo_settings(root: Path | None = None) -> Settings:
+    root = demo_root() if root is None else Path(root)
+    return Settings(root / "raw", root / "warehouse.duckdb", root / "serving", root / "artifacts", "")
+
+
+class RunProgress:
+    """Turns the runner's lines ("Materialising N asset(s) ...", "  ok   step  1.2 s") into a fraction."""
+
+    START = re.compile(r"Materialising (\d+) asset")
+    STEP = re.compile(r"^\s+(ok|FAIL)\s+(\S+)")
+
+    def __init__(self, report: Progress, offset: float = 0.0):
+        self.report, self.offset = report, offset
+        self.total, self.done = 0, 0
+
+    def __call__(self, line: str) -> None:
+        if m := self.START.search(line):
+            self.total = int(m.group(1))
+            self.report(self.offset, "running the pipeline")
+        elif m := self.STEP.match(line):
+            self.done += 1
+            share = min(self.done / self.total, 0.99) if self.total else 0.5
+            verb = "done" if m.group(1) == "ok" else "FAILED"
+            self.report(self.offset + (1 - self.offset) * share, f"{m.group(2)} {verb}")
+
+
+def build_demo(progress: Progress, root: Path | None = None) -> tuple[bool, list[str]]:
+    """Generate the demo world and run every asset; (success, failure messages). Refuses a second build."""
+    from elv_assets.generator import generate_world
+    from elv_assets.runner import run_assets
+
+    if not _build_lock.acquire(blocking=False):
+        return False, ["a demo build is already running in this dashboard; wait for it, then reload"]
+    try:
+        settings = demo_settings(root)
+        progress(0.0, "generating the demo world")
+        generate_world(settings.data_dir, size=DEMO_SIZE, seed=DEMO_SEED, progress=lambda msg: progress(0.05, msg))
+        outcome = run_assets(settings, selection="*", echo=RunProgress(progress, GENERATE_SHARE))
+        progress(1.0, "done" if outcome.success else "failed")
+        return outcome.success, outcome.failures
+    finally:
+        _build_lock.release()

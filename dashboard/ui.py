@@ -1,0 +1,99 @@
+"""How the pages say things: money in the snapshot's currency, changes, "not computed yet", summaries, charts."""
+
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard.summaries import summarise
+
+SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "AUD": "A$", "CAD": "C$", "JPY": "¥", "INR": "₹"}
+BAND_COLOURS = {"stable": "#2e7d32", "moderate": "#f9a825", "major": "#c62828"}
+NONE = "–"
+
+
+def missing(value) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def money(value, currency: str, decimals: int = 0) -> str:
+    if missing(value):
+        return NONE
+    symbol = SYMBOLS.get(currency.upper(), "") if currency else ""
+    sign = "-" if value < 0 else ""
+    amount = f"{abs(value):,.{decimals}f}"
+    if symbol:
+        return f"{sign}{symbol}{amount}"
+    return f"{sign}{amount} {currency}".strip()
+
+
+def signed_money(value, currency: str, decimals: int = 0) -> str:
+    if missing(value):
+        return NONE
+    return ("+" if value >= 0 else "") + money(value, currency, decimals)
+
+
+def number(value, decimals: int = 0) -> str:
+    return NONE if missing(value) else f"{value:,.{decimals}f}"
+
+
+def signed(value, decimals: int = 1) -> str:
+    return NONE if missing(value) else f"{value:+,.{decimals}f}"
+
+
+def percent(value, decimals: int = 0) -> str:
+    return NONE if missing(value) else f"{value:.{decimals}%}"
+
+
+def ratio(numerator, denominator):
+    """numerator / denominator, or None when either is missing or the denominator is 0."""
+    if missing(numerator) or missing(denominator) or not denominator:
+        return None
+    return numerator / denominator
+
+
+def change(current, previous) -> float | None:
+    """Relative change from previous to current, or None when it cannot be said."""
+    if missing(current) or missing(previous) or previous == 0:
+        return None
+    return current / previous - 1
+
+
+def not_computed(what: str, why: str = "") -> None:
+    """The state of a part whose data is not in the snapshot: never a traceback."""
+    st.info(f"**{what}: not computed yet.** {why or 'The pipeline has not produced it; it appears after the next run.'}",
+            icon="⏳")
+
+
+def summary(topic: str, aggregates: dict, fallback: str) -> None:
+    """One or two sentences under a chart: the language model's when configured and usable, else the rule's.
+    Only aggregates go in, never lead-level rows."""
+    result = summarise(topic, aggregates, fallback)
+    note = "AI summary" if result.source == "llm" else "Summary"
+    st.caption(f"**{note}:** {result.text}")
+
+
+def layout(fig: go.Figure, height: int = 360, **kw) -> go.Figure:
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0}, **kw)
+    return fig
+
+
+def chart(fig: go.Figure, key: str, height: int = 360, **kw) -> None:
+    st.plotly_chart(layout(fig, height, **kw), key=key, config={"displaylogo": False})
+
+
+def money_column(label: str, currency: str, decimals: int = 0, help: str | None = None):
+    symbol = SYMBOLS.get(currency.upper(), "") if currency else ""
+    fmt = f"{symbol}%,.{decimals}f" if symbol else f"%,.{decimals}f {currency}".rstrip()
+    return st.column_config.NumberColumn(label, format=fmt, help=help)
+
+
+def count_column(label: str, decimals: int = 0, help: str | None = None):
+    return st.column_config.NumberColumn(label, format=f"%,.{decimals}f" if decimals else "%,d", help=help)
+
+
+def percent_column(label: str, help: str | None = None):
+    return st.column_config.ProgressColumn(label, format="percent", min_value=0.0, max_value=1.0, help=help)

@@ -1,0 +1,55 @@
+"""Leads: the most valuable leads with their three reasons, filtered, and downloadable as CSV."""
+
+import streamlit as st
+
+from dashboard import data, filters, ui
+from dashboard.downloads import csv_bytes
+
+LIMITS = (100, 500, 1_000, 5_000, 10_000)
+
+snap, flt = data.current(), filters.current()
+names, adsets = data.campaign_names(snap), data.adset_names(snap)
+st.title("Leads")
+st.caption(f"Leads created {flt.describe(names)}, best expected value first.")
+
+if not snap.has("lead_scores"):
+    ui.not_computed("Lead scores", "No model has scored the leads yet.")
+    st.stop()
+
+deciles, splits = data.lead_options(snap)
+c1, c2, c3 = st.columns(3)
+chosen_deciles = c1.multiselect("Decile (1 = the best tenth)", deciles, key="leads_deciles", placeholder="All deciles")
+chosen_splits = c2.multiselect("Split", splits, key="leads_splits", placeholder="All splits",
+                               help="train / calib / test: the model's time split; unlabeled: too recent to know.")
+limit = c3.selectbox("Show the top", LIMITS, key="leads_limit")
+
+rows, stats = data.top_leads(snap, flt.start, flt.end, set(flt.allowed) if flt.allowed is not None else None,
+                             chosen_deciles, chosen_splits, limit)
+m1, m2, m3 = st.columns(3)
+m1.metric("Leads matching", ui.number(stats["leads"]), border=True)
+m2.metric("Their predicted ELV", ui.money(stats["total_elv"], snap.currency), border=True)
+m3.metric("Average chance to qualify", ui.percent(stats["mean_p"], 1), border=True)
+
+if rows.empty:
+    st.info("No leads match this filter.")
+    st.stop()
+rows.insert(2, "campaign", rows["campaign_id"].map(names).fillna(rows["campaign_id"]))
+rows.insert(3, "ad_set", rows["adset_id"].map(adsets).fillna(rows["adset_id"]))
+shown = rows.drop(columns=["campaign_id", "adset_id"])
+st.dataframe(shown, hide_index=True, column_config={
+    "lead_id": "Lead", "created_at": st.column_config.DatetimeColumn("Created", format="DD/MM/YYYY HH:mm"),
+    "campaign": "Campaign", "ad_set": "Ad set", "split": "Split",
+    "p_qualified_14d": ui.percent_column("Chance to qualify in 14 days"),
+    "elv": ui.money_column("ELV", snap.currency, 2), "rank": ui.count_column("Rank"), "decile": "Decile",
+    "reason_1": "Reason 1", "reason_2": "Reason 2", "reason_3": "Reason 3"})
+st.download_button(f"Download these {len(rows):,} leads as CSV", lambda: csv_bytes(rows), "top_leads.csv",
+                   "text/csv", key="leads_download", on_click="ignore")
+
+by_campaign = rows.groupby("campaign")["elv"].agg(["count", "sum"]).sort_values("sum", ascending=False)
+lead = by_campaign.index[0]
+ui.summary("top leads by expected value", {
+    "leads_matching": stats["leads"], "total_elv": stats["total_elv"], "shown": len(rows),
+    "top_campaigns_among_shown": by_campaign.head(3).rename(columns={"count": "leads", "sum": "elv"})
+    .reset_index().to_dict("records"),
+}, f"Of the {len(rows):,} leads shown, {int(by_campaign.iloc[0]['count']):,} come from {lead}, "
+   f"worth {ui.money(by_campaign.iloc[0]['sum'], snap.currency)} of predicted ELV.")

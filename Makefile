@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: demo test lint ui bench clean
+.PHONY: demo test lint browser ui dashboard bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,17 +28,66 @@ demo: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/elv demo
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check elv_assets elv_assets_tests bench
+	$(BIN)/ruff check elv_assets elv_assets_tests bench dashboard
 
-test: lint
+# The browser test (elv_assets_tests/test_browser.py) drives Debian's Chromium through chromedriver.
+# Installed only when missing, so this is silent on a machine that has them; needs root or sudo and apt-get.
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+browser:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -x $(CHROMEDRIVER) ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    echo "installing chromium and chromium-driver (apt-get) for the browser test"; \
+	    $$sudo apt-get update -qq && \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      chromium chromium-driver >/dev/null || { echo "chromium could not be installed" >&2; exit 1; }; \
+	  else \
+	    echo "no apt-get here: install Chromium and chromedriver by hand, or the browser test skips"; \
+	  fi; \
+	fi
+
+# The PostgreSQL test (elv_assets_tests/test_postgres.py) starts Debian's PostgreSQL server itself, as a
+# non-root user, on a free port. Installed only when missing; needs root or sudo and apt-get.
+.PHONY: postgres serve
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    echo "installing postgresql (apt-get) for the PostgreSQL instance-storage test"; \
+	    $$sudo apt-get update -qq && \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      postgresql >/dev/null || { echo "postgresql could not be installed" >&2; exit 1; }; \
+	  else \
+	    echo "no apt-get here: install the PostgreSQL server by hand, or the PostgreSQL test skips"; \
+	  fi; \
+	fi
+
+test: lint browser postgres
 	$(BIN)/python -m pytest -q
 
 ui: $(VENV)/.installed-dev $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml
 
-bench: $(VENV)/.installed-dev
+# The marketer dashboard on http://localhost:8501: reads the serving snapshot (ELV_SERVING_DIR) only.
+dashboard: $(VENV)/.installed
+	$(BIN)/streamlit run dashboard/app.py --server.port 8501 --server.headless true
+
+# Dagster (webserver + daemon: schedules, sensors, the run queue) on :3000 and the dashboard on :8501,
+# without Docker. Dagster runs in the foreground (a background job would ignore Ctrl-C); Ctrl-C stops it
+# gracefully and the trap then stops the dashboard.
+serve: $(VENV)/.installed-dev $(DAGSTER_HOME)/dagster.yaml
+	@$(BIN)/streamlit run dashboard/app.py --server.port 8501 --server.address 127.0.0.1 \
+	  --server.headless true & dashboard=$$!; \
+	trap 'kill $$dashboard 2>/dev/null' EXIT INT TERM; \
+	echo "Dagster UI http://localhost:3000   dashboard http://localhost:8501   (Ctrl-C stops both)"; \
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: $(VENV)/.installed-dev browser
 	$(BIN)/python bench/lakehouse.py $(if $(SIZES),--sizes $(SIZES),)
 	$(BIN)/python bench/elv.py
+	$(BIN)/python bench/pacing.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/serving data/artifacts $(DAGSTER_HOME)

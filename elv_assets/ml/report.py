@@ -626,9 +626,10 @@ def report_html(inputs: RunReportInputs, metrics: dict) -> str:
                                                                               strict=True)]
     table = metrics_table(metrics).drop(columns=["n", "positives", "base_rate"])
     serving = inputs.model
-    promo_text = ("Promoted: this run's model serves now. " if promo.get("promote") else
+    reason = str(promo.get("reason", "")).strip()
+    promo_text = ("Promoted: this run's model serves now" if promo.get("promote") else
                   f"Not promoted: the {serving.get('kind')} model trained in run {serving.get('trained_in_run')} "
-                  "keeps serving. ") + str(promo.get("reason", ""))
+                  "keeps serving") + (f" ({reason})." if reason else ".")
 
     def board(df: pd.DataFrame, level: str, disabled: str | None) -> str:
         if df.empty:

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from elv_assets.contracts.inputs import ColumnSpec
+from elv_assets.contracts.inputs import ColumnSpec, column_specs
 
 DELIMITERS = (",", ";", "\t", "|")
 SNIFF_BYTES = 64 * 1024
@@ -101,6 +101,12 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, table: str, fmt: CsvFor
     for old, new in renames.items():
         con.execute(f"ALTER TABLE {table} RENAME COLUMN {quote_ident(old)} TO {quote_ident(new)}")
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def empty_raw_select(model) -> str:
+    """A raw table of `model`'s columns with no rows: what an absent optional file reads as."""
+    cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {quote_ident(c)}" for c in column_specs(model))
+    return f"SELECT {cols}, CAST(NULL AS BIGINT) AS {LINE_COLUMN} WHERE false"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

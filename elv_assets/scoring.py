@@ -22,7 +22,12 @@ import pandas as pd
 from elv_assets.attribution import attribution_select
 from elv_assets.cleaning import silver_select
 from elv_assets.contracts.inputs import INPUT_FILES, column_specs
-from elv_assets.ingest import LINE_COLUMN, fetch_frame, quote_ident, sniff, sql_str, typed_select
+from elv_assets.ingest import (
+    empty_raw_select,
+    fetch_frame,
+    sql_str,
+    typed_select,
+)
 from elv_assets.ml.bundle import ModelBundle, score_frame
 from elv_assets.ml.features import lead_attribute_columns, lead_features_select
 from elv_assets.ml.store import ObjectStore
@@ -45,6 +50,17 @@ def _attributed_features(con: duckdb.DuckDBPyConnection, lag_days: int) -> tuple
     features = fetch_frame(con, lead_features_select(as_of, lag_days, attrs))
     joins = con.execute("SELECT lead_id, join_method FROM gold.lead_attribution").df()
     return features, joins
+
+
+def _scored(bundle: ModelBundle, features: pd.DataFrame, joins: pd.DataFrame,
+            with_reasons: bool) -> tuple[pd.DataFrame, float]:
+    """The model step: OUTPUT_COLUMNS per lead, best first, and the seconds it took."""
+    t = time.perf_counter()
+    scored = score_frame(bundle, features, with_reasons=with_reasons)
+    seconds = time.perf_counter() - t
+    out = features[["lead_id", "created_at", "campaign_id", "adset_id"]].join(scored.drop(columns="lead_id"))
+    out["join_method"] = out["lead_id"].map(joins.set_index("lead_id")["join_method"])
+    return out[[c for c in OUTPUT_COLUMNS if c in out.columns]].sort_values("rank").reset_index(drop=True), seconds
 
 
 class ScoringRefused(Exception):
@@ -76,9 +92,9 @@ def score_leads(leads_csv: Path, warehouse: Path, artifacts_dir: Path, with_reas
             con.execute(f"CREATE SCHEMA {schema}")
         for table in ("ads", "mapping"):
             con.execute(f"CREATE VIEW silver.{table} AS SELECT * FROM wh.silver.{table}")
-        raw_cols = [c for c in columns(con, "raw_leads") if c != "_line"]
-        fmt = sniff(leads_csv)
-        typed = typed_select("raw_leads", column_specs(INPUT_FILES["leads"].model), raw_cols, fmt.decimal_comma)
+        # the validation already found the file's columns and number format: type with them
+        typed = typed_select("raw_leads", column_specs(INPUT_FILES["leads"].model), report.columns,
+                             report.decimal_comma)
         con.execute(f"CREATE TABLE silver.leads AS {silver_select('leads', typed)}")
         features, joins = _attributed_features(con, bundle.lag_days)
     finally:
@@ -87,12 +103,8 @@ def score_leads(leads_csv: Path, warehouse: Path, artifacts_dir: Path, with_reas
     if missing:
         raise ScoringRefused(f"{leads_csv.name} lacks columns the serving model uses: {', '.join(missing)}")
     t1 = time.perf_counter()
-    scored = score_frame(bundle, features, with_reasons=with_reasons)
-    t2 = time.perf_counter()
-    out = features[["lead_id", "created_at", "campaign_id", "adset_id"]].join(scored.drop(columns="lead_id"))
-    out["join_method"] = out["lead_id"].map(joins.set_index("lead_id")["join_method"])
-    out = out[[c for c in OUTPUT_COLUMNS if c in out.columns]].sort_values("rank").reset_index(drop=True)
-    return ScoreResult(out, report, bundle.kind, t1 - t0, t2 - t1)
+    out, seconds = _scored(bundle, features, joins, with_reasons)
+    return ScoreResult(out, report, bundle.kind, t1 - t0, seconds)
 
 
 def write_scores(scores: pd.DataFrame, out: Path) -> None:
@@ -130,11 +142,6 @@ class FolderScores:
     seconds_score: float
 
 
-def _empty_raw_select(spec) -> str:
-    cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {quote_ident(c)}" for c in column_specs(spec.model))
-    return f"SELECT {cols}, CAST(NULL AS BIGINT) AS {LINE_COLUMN} WHERE false"
-
-
 def score_folder(folder: Path, artifacts_dir: Path, with_reasons: bool = True,
                  display_names: dict[str, str] | None = None) -> FolderScores:
     """Score the leads of a folder (leads.csv, and optionally ads.csv, mapping.csv, outcomes.csv) with the
@@ -166,9 +173,9 @@ def score_folder(folder: Path, artifacts_dir: Path, with_reasons: bool = True,
         for name in FOLDER_FILES:
             spec = INPUT_FILES[name]
             if name in loaded:
-                raw, present = loaded[name], [c for c in columns(con, loaded[name]) if c != LINE_COLUMN]
+                raw, present = loaded[name], reports[name].columns
             else:
-                raw, present = f"({_empty_raw_select(spec)}) AS absent", []
+                raw, present = f"({empty_raw_select(spec.model)}) AS absent", []
             typed = typed_select(raw, column_specs(spec.model), present, reports[name].decimal_comma)
             con.execute(f"CREATE TABLE silver.{name} AS {silver_select(name, typed)}")
         features, joins = _attributed_features(con, bundle.lag_days)
@@ -182,12 +189,8 @@ def score_folder(folder: Path, artifacts_dir: Path, with_reasons: bool = True,
         raise FolderRefused(f"{reports['leads'].file} lacks columns the serving model uses: {', '.join(missing)}",
                             reports, cross)
     t1 = time.perf_counter()
-    scored = score_frame(bundle, features, with_reasons=with_reasons)
-    t2 = time.perf_counter()
-    out = features[["lead_id", "created_at", "campaign_id", "adset_id"]].join(scored.drop(columns="lead_id"))
-    out["join_method"] = out["lead_id"].map(joins.set_index("lead_id")["join_method"])
-    out = out[[c for c in OUTPUT_COLUMNS if c in out.columns]].sort_values("rank").reset_index(drop=True)
-    return FolderScores(out, reports, cross, campaigns, spend_from, spend_to, bundle.kind, t1 - t0, t2 - t1)
+    out, seconds = _scored(bundle, features, joins, with_reasons)
+    return FolderScores(out, reports, cross, campaigns, spend_from, spend_to, bundle.kind, t1 - t0, seconds)
 
 
 def _folder_campaigns(con: duckdb.DuckDBPyConnection, has_ads: bool, has_outcomes: bool) -> pd.DataFrame:

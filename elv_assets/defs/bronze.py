@@ -10,17 +10,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from elv_assets.contracts.inputs import INPUT_FILES, InputFile, column_specs
+from elv_assets.contracts.inputs import INPUT_FILES, InputFile
 from elv_assets.defs.publishing import OWNERS, column_schema, failed_check, table_metadata
 from elv_assets.defs.resources import ElvSettings, Warehouse
-from elv_assets.ingest import LINE_COLUMN, quote_ident, sql_str
+from elv_assets.ingest import empty_raw_select, sql_str
 from elv_assets.validation import inspect_file
 from elv_assets.warehouse import drop, ensure_schemas, stage_name, swap_in
-
-
-def _empty_raw_select(spec: InputFile) -> str:
-    cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {quote_ident(c)}" for c in column_specs(spec.model))
-    return f"SELECT {cols}, CAST(NULL AS BIGINT) AS {LINE_COLUMN} WHERE false"
 
 
 def build_bronze_asset(spec: InputFile) -> dg.AssetsDefinition:
@@ -53,7 +48,7 @@ def build_bronze_asset(spec: InputFile) -> dg.AssetsDefinition:
                 yield gate.check
                 raise dg.Failure(allow_retries=False, description=gate.failure, metadata={"report": dg.MetadataValue.md(report.to_text())})
             source = sql_str(str(path)) if report.present else "NULL"
-            raw = loaded if report.present else f"({_empty_raw_select(spec)})"
+            raw = loaded if report.present else f"({empty_raw_select(spec.model)})"
             con.execute(
                 f"CREATE OR REPLACE TABLE {staged} AS SELECT *, {source} AS _source_file, "
                 f"now() AS _loaded_at, {str(report.decimal_comma).lower()} AS _decimal_comma FROM {raw}"

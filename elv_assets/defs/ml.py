@@ -302,8 +302,9 @@ def calibrator(context: dg.AssetExecutionContext, config: CalibratorConfig, ware
             SELECT t.campaign_id, t.label, CASE WHEN o.won_at < {as_of_end(as_of)} THEN o.revenue END AS revenue
             FROM gold.training_table t LEFT JOIN silver.outcomes o USING (lead_id)
             WHERE t.split IN ('train', 'calib')""")
-        bounds = {k.split("/", 1)[1]: v for k, v in _boundaries(con).items()}
     values = learn_values(history, config.value_prior_strength, config.qualified_lead_value)
+    bounds = {"first": str(frames["train"]["created_at"].min()), "calib_start": str(calib["created_at"].min()),
+              "test_start": str(frames["test"]["created_at"].min()), "last": str(frames["test"]["created_at"].max())}
     bundle = ModelBundle(
         kind=chosen.kind, pipeline=chosen.pipeline, calibrated=cal, calibration_method=method,
         columns=chosen.columns, centre=centre, values=values, window_days=chain.label_window_days,
@@ -316,13 +317,6 @@ def calibrator(context: dg.AssetExecutionContext, config: CalibratorConfig, ware
         "values": dg.MetadataValue.md(values.table().round(2).to_markdown(index=False)) if values.per_campaign
         else "configured",
     })
-
-
-def _boundaries(con) -> dict[str, str]:
-    rows = con.execute("""
-        SELECT min(created_at) FILTER (WHERE split = 'train'), min(created_at) FILTER (WHERE split = 'calib'),
-               min(created_at) FILTER (WHERE split = 'test'), max(created_at) FROM gold.training_table""").fetchall()[0]
-    return {f"boundary/{k}": str(v) for k, v in zip(("first", "calib_start", "test_start", "last"), rows, strict=True)}
 
 
 class EvaluationConfig(dg.Config):

@@ -80,9 +80,11 @@ def adset_weekly(context: dg.AssetExecutionContext, warehouse: Warehouse):
         yield dg.MaterializeResult(metadata=table_metadata(con, target))
 
 
-def _features(warehouse: Warehouse) -> pd.DataFrame:
+def _features(warehouse: Warehouse, future_only: bool = False) -> pd.DataFrame:
+    """The daily feature table; `future_only`: just the as_of + 1 rows the forecasts are for."""
+    where = " WHERE is_future" if future_only else ""
     with warehouse.get_connection() as con:
-        df = fetch_frame(con, "SELECT * FROM gold.adset_daily_features")
+        df = fetch_frame(con, f"SELECT * FROM gold.adset_daily_features{where}")
     df["date"] = pd.to_datetime(df["date"])
     return df
 
@@ -163,8 +165,7 @@ def bookings_model(context: dg.AssetExecutionContext, config: BookingsConfig, wa
 def bookings_forecast(context: dg.AssetExecutionContext, warehouse: Warehouse, elv: ElvSettings):
     target = "gold.bookings_forecast"
     saved = ObjectStore(elv.artifacts_dir).load("bookings_model")
-    df = _features(warehouse)
-    future = df[df["is_future"]]
+    future = _features(warehouse, future_only=True)
     forecast = pd.DataFrame({
         "date": future["date"].to_numpy(), "adset_id": future["adset_id"].to_numpy(),
         "campaign_id": future["campaign_id"].to_numpy(), "kind": "forecast", "fold": pd.NA, "actual": float("nan"),
@@ -248,9 +249,9 @@ def pacing_risk_model(context: dg.AssetExecutionContext, config: PacingConfig, w
 def pacing_risk(context: dg.AssetExecutionContext, warehouse: Warehouse, elv: ElvSettings, run_window: RunWindow):
     target = "gold.pacing_risk"
     model: F.PacingModel | None = ObjectStore(elv.artifacts_dir).load("pacing_risk_model")
-    df = _features(warehouse)
+    future = _features(warehouse, future_only=True)
     # live tomorrow: a budget for the day (an ad set past its end date has none)
-    future = df[df["is_future"] & df["budget"].notna()].copy()
+    future = future[future["budget"].notna()].copy()
     if model is None:
         future = future.iloc[0:0]
     future["p_under_pace"] = model.probability(future) if model is not None and len(future) else 0.0

@@ -83,12 +83,33 @@ def gate_and_swap(
     )
 
 
+# pandas dtype of a contract column -> its warehouse type, for frames published with `typed=True`
+_SQL_TYPES = {"str": "VARCHAR", "float64": "DOUBLE", "bool": "BOOLEAN", "Int64": "BIGINT", "object": "DOUBLE[]",
+              "datetime64[ns]": "TIMESTAMP"}
+
+
+def typed_select(model: type[pa.DataFrameModel], frame: str | None) -> str:
+    """SELECT the model's columns cast to their warehouse types from a registered frame (None: no rows)."""
+    cols = []
+    for name, col in model.to_schema().columns.items():
+        source = f'"{name}"' if frame else "NULL"
+        cols.append(f'CAST({source} AS {_SQL_TYPES[str(col.dtype)]}) AS "{name}"')
+    return f"SELECT {', '.join(cols)} " + (f"FROM {frame}" if frame else "WHERE false")
+
+
 def publish_frame(con: duckdb.DuckDBPyConnection, model: type[pa.DataFrameModel], frame: pd.DataFrame,
-                  target: str, check_name: str = "contract") -> GateResult:
-    """Stage a pandas frame as `target`'s staging table, then validate and swap it in like any other table."""
+                  target: str, check_name: str = "contract", typed: bool = False) -> GateResult:
+    """Stage a pandas frame as `target`'s staging table, then validate and swap it in like any other table.
+
+    Rows keep the frame's order. `typed=True` keeps only the model's columns, cast to their warehouse types,
+    so an empty frame still makes a fully typed (empty) table.
+    """
+    if typed and frame.empty:
+        return gate_and_swap(con, model, stage(con, target, typed_select(model, None)), target, check_name)
     con.register("_publish_frame", frame)
     try:
-        staged = stage(con, target, "SELECT * FROM _publish_frame")
+        select = typed_select(model, "_publish_frame") if typed else "SELECT * FROM _publish_frame"
+        staged = stage(con, target, select)
     finally:
         con.unregister("_publish_frame")
     return gate_and_swap(con, model, staged, target, check_name)
@@ -99,9 +120,10 @@ def preview(con: duckdb.DuckDBPyConnection, table: str, n: int = PREVIEW_ROWS) -
 
 
 def table_metadata(con: duckdb.DuckDBPyConnection, table: str, **extra) -> dict:
+    """Row count, name and a preview (unless the caller brings its own) of a published table."""
     return {
         "dagster/row_count": row_count(con, table),
         "table": table,
-        "preview": preview(con, table),
+        **({} if "preview" in extra else {"preview": preview(con, table)}),
         **extra,
     }

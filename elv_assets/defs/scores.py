@@ -9,7 +9,7 @@ from elv_assets.defs.publishing import OWNERS, column_schema, gate_and_swap, pub
 from elv_assets.defs.resources import ElvSettings, RunWindow, Warehouse
 from elv_assets.ingest import fetch_frame
 from elv_assets.ml.bundle import ModelBundle, score_frame
-from elv_assets.ml.drift import drift_report, psi_band
+from elv_assets.ml.drift import drift_report
 from elv_assets.ml.leaderboards import adset_keys_missing, leaderboard_select
 from elv_assets.ml.models import contributions, importance
 from elv_assets.ml.store import ObjectStore
@@ -55,10 +55,7 @@ def lead_scores(context: dg.AssetExecutionContext, warehouse: Warehouse, elv: El
         scored = score_frame(bundle, df)
         out = pd.concat([df[["lead_id", "created_at", "campaign_id", "adset_id", "split", "label"]],
                          scored.drop(columns="lead_id")], axis=1)
-        con.register("scores_frame", out)
-        staged = stage(con, target, "SELECT * FROM scores_frame ORDER BY rank")
-        con.unregister("scores_frame")
-        gate = gate_and_swap(con, LeadScores, staged, target)
+        gate = publish_frame(con, LeadScores, out.sort_values("rank"), target)
         yield from gate.events()
         by_split = out.groupby("split").agg(leads=("lead_id", "size"), mean_p=("p_qualified_14d", "mean"),
                                             elv=("elv", "sum"))
@@ -173,7 +170,7 @@ def feature_drift(context: dg.AssetExecutionContext, config: DriftConfig, wareho
         gate = publish_frame(con, FeatureDrift, report, target)
         yield from gate.events()
         worst = report.sort_values("psi", ascending=False).iloc[0]
-        band = psi_band(float(worst["psi"]))
+        band = worst["band"]
         yield dg.AssetCheckResult(
             check_name="drift", passed=band == "stable",
             severity=dg.AssetCheckSeverity.ERROR if band == "major" else dg.AssetCheckSeverity.WARN,

@@ -83,16 +83,15 @@ def evaluate(bundle: ModelBundle, train: pd.DataFrame, test: pd.DataFrame,
     cpl = cpl_baseline(test, campaign_cpl or {})
     if cpl is not None:
         scores["campaign_cpl"] = cpl
-    table = metrics.compare(y, scores)
+    table = metrics.compare(y, scores).set_index("name")
     # The CPL baseline is a ranking, not a probability: only its ranking metrics mean something.
-    for col in ("brier", "log_loss", "ece_width", "ece_mass"):
-        table.loc[table["name"] == "campaign_cpl", col] = None
+    table.loc[table.index == "campaign_cpl", ["brier", "log_loss", "ece_width", "ece_mass"]] = None
+    per_score = table.astype(object).where(table.notna(), None).to_dict(orient="index")
     return {
         "model": bundle.kind,
         "calibration": bundle.calibration_method,
         "n_test": int(len(test)),
-        "metrics": table.set_index("name").astype(object).where(table.set_index("name").notna(), None)
-        .to_dict(orient="index"),
+        "metrics": per_score,
         "reliability_width": metrics.reliability_curve(y, p, strategy="width").to_dict(orient="list"),
         "reliability_mass": metrics.reliability_curve(y, p, strategy="mass").to_dict(orient="list"),
         "lift": metrics.lift_at(y, p).to_dict(orient="list"),

@@ -35,6 +35,8 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import expit, logit, ndtr
 
+from elv_assets.ingest import sql_str
+
 WORLD_END_DATE = date(2026, 10, 31)
 CURRENCY = "GBP"
 
@@ -407,7 +409,7 @@ class _Sink:
             opts = CSV_OPTIONS.format(header="false" if self.started else "true")
             if self.options:
                 opts += ", " + self.options
-            self.con.execute(f"COPY ({select}) TO '{_sql_path(target)}' ({opts})")
+            self.con.execute(f"COPY ({select}) TO {sql_str(str(target))} ({opts})")
         finally:
             self.con.unregister("t")
         if self.started:
@@ -416,10 +418,6 @@ class _Sink:
             self.tmp.unlink()
         self.started = True
         self.rows += len(df)
-
-
-def _sql_path(p: Path) -> str:
-    return str(p).replace("'", "''")
 
 
 def _cat(codes: np.ndarray, categories: list[str] | tuple[str, ...]) -> pd.Categorical:

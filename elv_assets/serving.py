@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from elv_assets.ingest import sql_str
+from elv_assets.ml.store import atomic_write
 
 MANIFEST = "manifest.json"
 SNAPSHOTS = "snapshots"
@@ -96,12 +97,7 @@ def publish(con: duckdb.DuckDBPyConnection, serving_dir: Path, info: dict, docum
 
 
 def _switch_manifest(serving_dir: Path, manifest: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=serving_dir, prefix=".manifest-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(manifest, f, indent=1, default=str)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, serving_dir / MANIFEST)
+    atomic_write(serving_dir / MANIFEST, json.dumps(manifest, indent=1, default=str), fsync=True)
 
 
 def _prune(root: Path, keep: int, current: str) -> None:

@@ -6,16 +6,12 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from elv_assets.contracts.inputs import NULLABLE_INT
+from elv_assets.contracts.tables import _Table
 
 POOLING = ["adset", "campaign", "overall"]
 SHAPES = ["saturating", "near_linear", "saturated"]
 BUDGET_SOURCES = ["daily_budget", "recent_spend"]
 TOLERANCE = 0.01  # budgets are rounded to 2 decimals
-
-
-class _Table(pa.DataFrameModel):
-    class Config:
-        strict = False
 
 
 class SpendResponse(_Table):

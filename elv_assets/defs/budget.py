@@ -2,48 +2,29 @@
 
 import dagster as dg
 import pandas as pd
-import pandera.pandas as pa
 
 from elv_assets.contracts.budget import BudgetRecommendation, SpendResponse
 from elv_assets.defs.gold import ADSET_DAILY_KEY
-from elv_assets.defs.publishing import OWNERS, column_schema, gate_and_swap, table_metadata
+from elv_assets.defs.publishing import OWNERS, column_schema, publish_frame, table_metadata
 from elv_assets.defs.resources import RunWindow, Warehouse
 from elv_assets.defs.scores import SCORES_KEY
 from elv_assets.ingest import fetch_frame
-from elv_assets.ml.reallocation import METRICS, recommend, round_to_cents
-from elv_assets.ml.response import curves_from_warehouse, spend_known
-from elv_assets.warehouse import resolve_as_of, stage
+from elv_assets.ml.reallocation import METRICS, active_curves, recommend, round_to_cents
+from elv_assets.ml.response import SPEND_UNKNOWN, curves_from_warehouse, spend_known
+from elv_assets.warehouse import resolve_as_of
 
 RESPONSE_KEY = dg.AssetKey(["gold", "spend_response"])
 RECOMMENDATION_KEY = dg.AssetKey(["gold", "budget_recommendation"])
 
-_SQL_TYPES = {"str": "VARCHAR", "float64": "DOUBLE", "bool": "BOOLEAN", "Int64": "BIGINT", "object": "DOUBLE[]",
-              "datetime64[ns]": "TIMESTAMP"}
 RESPONSE_PREVIEW = ["adset_id", "campaign_id", "pooling", "days_used", "today_spend", "max_spend", "a_elv", "h_elv",
                     "marginal_elv", "marginal_elv_p10", "marginal_elv_p90"]
 RECOMMENDATION_PREVIEW = ["adset_id", "current_budget", "recommended_budget", "change_pct", "expected_elv_change",
                           "expected_elv_change_p10", "expected_elv_change_p90", "reason"]
 
 
-def _typed_select(model: type[pa.DataFrameModel], frame: str | None) -> str:
-    """SELECT the model's columns, cast to their warehouse types, from a registered frame (None: no rows)."""
-    cols = []
-    for name, col in model.to_schema().columns.items():
-        sql_type = _SQL_TYPES[str(col.dtype)]
-        source = f'"{name}"' if frame else "NULL"
-        cols.append(f'CAST({source} AS {sql_type}) AS "{name}"')
-    return f"SELECT {', '.join(cols)} " + (f"FROM {frame}" if frame else "WHERE false")
-
-
-def _write(con, model, frame: pd.DataFrame, target: str, order: str):
-    """Stage `frame` (empty: a typed empty table) with the model's columns, then validate and swap it in."""
-    if frame.empty:
-        staged = stage(con, target, _typed_select(model, None))
-    else:
-        con.register("budget_frame", frame)
-        staged = stage(con, target, _typed_select(model, "budget_frame") + f" ORDER BY {order}")
-        con.unregister("budget_frame")
-    return gate_and_swap(con, model, staged, target)
+def _sorted(frame: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.DataFrame:
+    """The rows in the order they are published in (a stable sort; an empty frame may have no columns)."""
+    return frame if frame.empty else frame.sort_values(by, ascending=ascending, kind="mergesort")
 
 
 def _md(df: pd.DataFrame, columns: list[str]) -> dg.MetadataValue:
@@ -92,7 +73,7 @@ def spend_response(context: dg.AssetExecutionContext, config: SpendResponseConfi
         reason = curves.attrs.get("reason", "")
         if not curves.empty:
             curves["as_of_date"] = pd.Timestamp(as_of)
-        gate = _write(con, SpendResponse, curves, target, "adset_id")
+        gate = publish_frame(con, SpendResponse, _sorted(curves, ["adset_id"], [True]), target, typed=True)
         yield from gate.events()
         yield dg.AssetCheckResult(
             check_name="enabled", passed=not curves.empty, severity=dg.AssetCheckSeverity.WARN,
@@ -100,7 +81,7 @@ def spend_response(context: dg.AssetExecutionContext, config: SpendResponseConfi
         )
         extra = {}
         if not curves.empty:
-            active = curves[curves["active"]]
+            active = active_curves(curves)
             extra = {
                 "pooling": dg.MetadataValue.json(curves["pooling"].value_counts().to_dict()),
                 "active_adsets": len(active),
@@ -150,12 +131,11 @@ def budget_recommendation(context: dg.AssetExecutionContext, config: BudgetConfi
     with warehouse.get_connection() as con:
         as_of = resolve_as_of(con, run_window.as_of_date)
         curves = fetch_frame(con, "SELECT * FROM gold.spend_response ORDER BY adset_id")
-        active = curves[curves["active"]] if not curves.empty else curves
+        active = active_curves(curves) if not curves.empty else curves
         reason = ""
         if active.empty:
             reason = (
-                "Spend is unknown: gold.adset_daily has no spend (no ads.csv in the data folder), so budgets "
-                "cannot be related to leads." if not spend_known(con) else
+                SPEND_UNKNOWN if not spend_known(con) else
                 "No ad set with a response curve spent anything lately (gold.spend_response has no active rows)."
             )
             rec = pd.DataFrame()
@@ -164,7 +144,8 @@ def budget_recommendation(context: dg.AssetExecutionContext, config: BudgetConfi
             rec["recommended_budget"] = round_to_cents(rec["recommended_budget"])
             rec["change"] = rec["recommended_budget"] - rec["current_budget"]
             rec["as_of_date"] = pd.Timestamp(as_of)
-        gate = _write(con, BudgetRecommendation, rec, target, "change DESC, adset_id")
+        gate = publish_frame(con, BudgetRecommendation, _sorted(rec, ["change", "adset_id"], [False, True]), target,
+                             typed=True)
         yield from gate.events()
         yield dg.AssetCheckResult(
             check_name="enabled", passed=not rec.empty, severity=dg.AssetCheckSeverity.WARN,

@@ -1,6 +1,5 @@
 """The run report: the serving model, metrics, metadata, model and data cards and an HTML report per run."""
 
-import json
 from pathlib import Path
 
 import dagster as dg
@@ -20,7 +19,7 @@ from elv_assets.defs.scores import (
 from elv_assets.ingest import fetch_frame
 from elv_assets.ml.bundle import ModelBundle
 from elv_assets.ml.leaderboards import adset_keys_missing
-from elv_assets.ml.report import RunReportInputs, metrics_table, write_run_artifacts
+from elv_assets.ml.report import RunReportInputs, metrics_document, metrics_table, write_run_artifacts
 from elv_assets.ml.store import ObjectStore
 from elv_assets.warehouse import columns, resolve_as_of, table_exists
 
@@ -127,8 +126,8 @@ def run_report(context: dg.AssetExecutionContext, warehouse: Warehouse, elv: Elv
                chain: ChainSettings) -> dg.MaterializeResult:
     inputs = _collect(context, warehouse, elv, run_window, chain)
     run_dir = Path(elv.artifacts_dir) / "runs" / context.run.run_id
-    paths = write_run_artifacts(run_dir, inputs)
-    doc = json.loads(paths["metrics"].read_text())  # the metadata shows the same figures as metrics.json
+    doc = metrics_document(inputs)  # the metadata shows the same figures as metrics.json
+    paths = write_run_artifacts(run_dir, inputs, doc)
     table = metrics_table(doc)[["score", "pr_auc", "roc_auc", "brier", "ece_width", "lift_10", "capture_10"]]
     return dg.MaterializeResult(metadata={
         **{f"path/{name}": dg.MetadataValue.path(str(p)) for name, p in paths.items()},

@@ -17,13 +17,13 @@ import csv
 import datetime as dt
 import hashlib
 import html
+import io
 import json
 import math
-import os
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -32,10 +32,13 @@ import plotly.graph_objects as go
 import plotly.offline
 
 import elv_assets
+from elv_assets.contracts.tables import JOIN_METHODS
+from elv_assets.ml.drift import REPORT_COLUMNS
+from elv_assets.ml.metrics import DEFAULT_FRACTIONS, METRIC_KEYS
+from elv_assets.ml.store import atomic_write
 
 SCHEMA_VERSION = "elv-run-artifacts/1"
 JOIN_STRATEGY = "id > mapping > name"
-JOIN_METHODS = ("id", "mapping", "name", "ambiguous", "unmatched")
 PLOTLY_JS = "plotly.min.js"
 TOP_ROWS = 15
 SCORE_NAMES = {
@@ -43,13 +46,13 @@ SCORE_NAMES = {
     "campaign_rate": "baseline: campaign's historical rate",
     "campaign_cpl": "baseline: campaign's CPL (cheaper first)",
 }
-METRIC_COLUMNS = ["n", "positives", "base_rate", "pr_auc", "roc_auc", "brier", "log_loss", "ece_width", "ece_mass",
-                  "lift_5", "lift_10", "lift_20", "capture_5", "capture_10", "capture_20"]
+METRIC_COLUMNS = list(METRIC_KEYS)
+LIFT_PERCENTS = [round(f * 100) for f in DEFAULT_FRACTIONS]  # 5, 10, 20: the lift_* and capture_* keys
 HEADLINE_METRICS = ("pr_auc", "roc_auc", "brier", "log_loss", "ece_width", "ece_mass", "lift_10", "capture_10")
 BOARD_COLUMNS = ["rank", "{level}_id", "{level}_name", "campaign_id", "spend", "leads", "qualified_so_far",
                  "predicted_qualified", "predicted_elv", "elv_per_spend", "cpl", "cost_per_predicted_qualified",
                  "low_volume"]
-DRIFT_COLUMNS = ["feature", "kind", "psi", "band", "biggest_shift", "n_reference", "n_current", "importance"]
+DRIFT_COLUMNS = [*REPORT_COLUMNS, "importance"]
 
 
 @dataclass
@@ -79,19 +82,47 @@ class RunReportInputs:
     code_dir: Path | None = None  # where to ask git for the commit (default: this package's folder)
 
 
-def write_run_artifacts(run_dir: Path, inputs: RunReportInputs) -> dict[str, Path]:
-    """Write every artifact of one run into run_dir (and plotly.min.js beside it, once); returns their paths."""
+class InputSummary:
+    """The counts several artifacts show, each computed once on first use: the input files' fingerprints,
+    leads per join method, match rates and label counts."""
+
+    def __init__(self, inputs: RunReportInputs):
+        self.inputs = inputs
+
+    @cached_property
+    def fingerprints(self) -> list[dict]:
+        return input_fingerprints(self.inputs.data_dir)
+
+    @cached_property
+    def join_counts(self) -> dict[str, int]:
+        return join_counts(self.inputs.attribution)
+
+    @cached_property
+    def match_rates(self) -> dict[str, float]:
+        return _rates(self.join_counts)
+
+    @cached_property
+    def labels(self) -> dict[str, int | float | None]:
+        return label_counts(self.inputs.labels)
+
+
+def write_run_artifacts(run_dir: Path, inputs: RunReportInputs, metrics: dict | None = None) -> dict[str, Path]:
+    """Write every artifact of one run into run_dir (and plotly.min.js beside it, once); returns their paths.
+
+    `metrics` is `metrics_document(inputs)` when the caller already has it (it is what metrics.json holds).
+    """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    metrics = metrics_document(inputs)
+    metrics = metrics_document(inputs) if metrics is None else metrics
+    summary = InputSummary(inputs)
     return {
         "model": copy_model(run_dir, inputs),
         "metrics": write_json(run_dir / "metrics.json", metrics),
-        "metadata": write_json(run_dir / "metadata.json", metadata_document(inputs, metrics)),
-        "model_card": write_text(run_dir / "MODEL_CARD.md", model_card(inputs, metrics)),
-        "data_card": write_text(run_dir / "DATA_CARD.md", data_card(inputs)),
+        "metadata": write_json(run_dir / "metadata.json", metadata_document(inputs, metrics, summary)),
+        "model_card": write_text(run_dir / "MODEL_CARD.md", model_card(inputs, metrics, summary)),
+        "data_card": write_text(run_dir / "DATA_CARD.md", data_card(inputs, summary)),
         "plotly_js": ensure_plotly_js(run_dir.parent),
-        "report": write_text(run_dir / "report.html", report_html(inputs, metrics)),
+        "report": write_text(run_dir / "report.html", report_html(inputs, metrics, summary)),
     }
 
 
@@ -100,17 +131,7 @@ def write_run_artifacts(run_dir: Path, inputs: RunReportInputs) -> dict[str, Pat
 
 def write_text(path: Path, text: str) -> Path:
     """Write through a temporary file and a rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; reports are for reading
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return atomic_write(path, text, mode=0o644)  # readable by all: reports are for reading
 
 
 def write_json(path: Path, doc: dict) -> Path:
@@ -166,7 +187,10 @@ def json_clean(value):
 
 def match_rates(attribution: pd.DataFrame) -> dict[str, float]:
     """Share of leads joined by each method (all five methods, 0 when absent), plus `matched` = id+mapping+name."""
-    counts = join_counts(attribution)
+    return _rates(join_counts(attribution))
+
+
+def _rates(counts: dict[str, int]) -> dict[str, float]:
     total = sum(counts.values())
     rates = {m: (counts[m] / total if total else 0.0) for m in JOIN_METHODS}
     rates["matched"] = sum(rates[m] for m in ("id", "mapping", "name"))
@@ -282,13 +306,31 @@ def git_sha(code_dir: Path | None = None) -> str | None:
     return sha if out.returncode == 0 and sha else None
 
 
+class _Hashing(io.RawIOBase):
+    """A binary file that feeds every byte read through it into a digest."""
+
+    def __init__(self, raw, digest):
+        self._raw, self._digest = raw, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._raw.readinto(buffer)
+        if n:
+            self._digest.update(memoryview(buffer)[:n])
+        return n
+
+
 def csv_fingerprint(path: Path) -> dict:
+    """One pass over the file: the bytes are hashed as csv.reader reads them (records, quoted newlines kept)."""
     digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
-        records = sum(1 for _ in csv.reader(f))
+    with path.open("rb") as raw:
+        hashing = _Hashing(raw, digest)
+        with io.TextIOWrapper(io.BufferedReader(hashing), encoding="utf-8-sig", errors="replace", newline="") as f:
+            records = sum(1 for _ in csv.reader(f))
+            while f.read(1 << 20):  # csv.reader stops at the end already; this only makes sure of it
+                pass
     return {"file": path.name, "bytes": path.stat().st_size, "rows": max(records - 1, 0),
             "sha256": digest.hexdigest()}
 
@@ -300,7 +342,8 @@ def input_fingerprints(data_dir: Path | None) -> list[dict]:
     return [csv_fingerprint(p) for p in sorted(Path(data_dir).glob("*.csv"), key=lambda p: p.name)]
 
 
-def metadata_document(inputs: RunReportInputs, metrics: dict) -> dict:
+def metadata_document(inputs: RunReportInputs, metrics: dict, summary: InputSummary | None = None) -> dict:
+    summary = summary or InputSummary(inputs)
     return json_clean({
         "schema_version": SCHEMA_VERSION,
         "package_version": elv_assets.__version__,
@@ -311,13 +354,13 @@ def metadata_document(inputs: RunReportInputs, metrics: dict) -> dict:
         "currency": inputs.currency,
         "windows": inputs.windows,
         "join_strategy": JOIN_STRATEGY,
-        "join_counts": join_counts(inputs.attribution),
-        "match_rates": match_rates(inputs.attribution),
-        "labels": label_counts(inputs.labels),
+        "join_counts": summary.join_counts,
+        "match_rates": summary.match_rates,
+        "labels": summary.labels,
         "split_boundaries": metrics["split_boundaries"],
         "serving_model": inputs.model,
         "metrics": metrics["headline"],
-        "inputs": input_fingerprints(inputs.data_dir),
+        "inputs": summary.fingerprints,
     })
 
 
@@ -377,14 +420,15 @@ def _model_params(inputs: RunReportInputs, kind: str | None) -> dict:
 # --- model card ---------------------------------------------------------------------------------------
 
 
-def model_card(inputs: RunReportInputs, metrics: dict) -> str:
+def model_card(inputs: RunReportInputs, metrics: dict, summary: InputSummary | None = None) -> str:
+    summary = summary or InputSummary(inputs)
     m = metrics["metrics"].get("model", {})
     base = metrics["metrics"].get("campaign_rate", {})
     w = inputs.windows
     b = metrics["split_boundaries"]
     promo = inputs.promotion
-    rates = match_rates(inputs.attribution)
-    labels = label_counts(inputs.labels)
+    rates = summary.match_rates
+    labels = summary.labels
     drift = metrics["drift"]
     currency = inputs.currency or "the data's currency"
     kind = metrics["model"]
@@ -466,14 +510,15 @@ towards the overall value for small campaigns; they lag recent changes in deal s
 # --- data card ----------------------------------------------------------------------------------------
 
 
-def data_card(inputs: RunReportInputs) -> str:
-    files = pd.DataFrame(input_fingerprints(inputs.data_dir), columns=["file", "bytes", "rows", "sha256"])
+def data_card(inputs: RunReportInputs, summary: InputSummary | None = None) -> str:
+    summary = summary or InputSummary(inputs)
+    files = pd.DataFrame(summary.fingerprints, columns=["file", "bytes", "rows", "sha256"])
     files["sha256"] = files["sha256"].str[:16]
-    counts = join_counts(inputs.attribution)
-    rates = match_rates(inputs.attribution)
+    counts = summary.join_counts
+    rates = summary.match_rates
     joins = pd.DataFrame({"method": list(JOIN_METHODS), "leads": [counts[m] for m in JOIN_METHODS],
                           "share": [_pct(rates[m]) for m in JOIN_METHODS]})
-    labels = label_counts(inputs.labels)
+    labels = summary.labels
     dq = dq_highlights(inputs.data_quality)
     w = inputs.windows
     return f"""# Data card
@@ -516,10 +561,9 @@ def lift_figure(metrics: dict) -> go.Figure:
     """Lift at the top 5/10/20 % of leads, the model beside each baseline; 1 is random."""
     fig = go.Figure()
     for name, m in metrics["metrics"].items():
-        ks = [5, 10, 20]
-        lifts = [m.get(f"lift_{k}") for k in ks]
-        captures = [m.get(f"capture_{k}") for k in ks]
-        fig.add_bar(name=SCORE_NAMES.get(name, name), x=[f"top {k}%" for k in ks], y=lifts,
+        lifts = [m.get(f"lift_{k}") for k in LIFT_PERCENTS]
+        captures = [m.get(f"capture_{k}") for k in LIFT_PERCENTS]
+        fig.add_bar(name=SCORE_NAMES.get(name, name), x=[f"top {k}%" for k in LIFT_PERCENTS], y=lifts,
                     customdata=captures,
                     hovertemplate="%{x}: lift %{y:.2f}, captures %{customdata:.1%} of qualified<extra></extra>")
     fig.add_hline(y=1, line_dash="dash", line_color="grey", annotation_text="random")
@@ -603,10 +647,10 @@ def _kv(pairs: list[tuple[str, str]]) -> str:
     return f"<dl class='kv'>{items}</dl>"
 
 
-def report_html(inputs: RunReportInputs, metrics: dict) -> str:
+def report_html(inputs: RunReportInputs, metrics: dict, summary: InputSummary | None = None) -> str:
+    summary = summary or InputSummary(inputs)
     w = inputs.windows
-    counts, rates = join_counts(inputs.attribution), match_rates(inputs.attribution)
-    labels = label_counts(inputs.labels)
+    counts, rates, labels = summary.join_counts, summary.match_rates, summary.labels
     b = metrics["split_boundaries"]
     promo = inputs.promotion
     drift = metrics["drift"]

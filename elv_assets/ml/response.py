@@ -352,6 +352,10 @@ def bookings_per_qualified(state: pd.DataFrame, prior: float = 20.0) -> pd.Serie
     return ((b + prior * base) / (q + prior)).rename("bookings_per_qualified")
 
 
+SPEND_UNKNOWN = ("Spend is unknown: gold.adset_daily has no spend (no ads.csv in the data folder), so there is no "
+                 "spend to relate leads to.")
+
+
 def spend_known(con) -> bool:
     """Whether gold.adset_daily knows any ad set's spend (it does not without ads.csv)."""
     return bool(con.execute("SELECT count(spend) FROM gold.adset_daily").fetchall()[0][0])
@@ -363,8 +367,7 @@ def curves_from_warehouse(con, as_of: dt.date, history_days: int = 90, recent_da
     Empty, with `attrs["reason"]`, when spend is unknown or there is none in the window."""
     if not spend_known(con):
         empty = pd.DataFrame()
-        empty.attrs["reason"] = ("Spend is unknown: gold.adset_daily has no spend (no ads.csv in the data folder), "
-                                 "so there is no spend to relate leads to.")
+        empty.attrs["reason"] = SPEND_UNKNOWN
         return empty
     days = con.execute(response_days_select(as_of, history_days)).df()
     if days.empty:

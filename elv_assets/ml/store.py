@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import joblib
 
@@ -31,17 +33,36 @@ class ObjectStore:
         return joblib.load(path)
 
 
-def dump_atomic(obj, path: Path) -> Path:
+def atomic_write(path: Path, write: Callable[[BinaryIO], None] | bytes | str, mode: int | None = None,
+                 fsync: bool = False) -> Path:
+    """Write `path` through a temporary file beside it and an `os.replace`, so a reader never sees half a file.
+
+    `write` is the content (str is written as UTF-8) or a function writing it into the open binary file.
+    `mode` sets the permission bits (mkstemp's are private); `fsync` flushes the data to disk before the rename.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     try:
-        joblib.dump(obj, tmp, compress=3)
+        with os.fdopen(fd, "wb") as f:
+            if callable(write):
+                write(f)
+            else:
+                f.write(write.encode("utf-8") if isinstance(write, str) else write)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def dump_atomic(obj, path: Path) -> Path:
+    return atomic_write(path, lambda f: joblib.dump(obj, f, compress=3))
 
 
 def append_jsonl(path: Path, record: dict) -> None:

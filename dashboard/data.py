@@ -22,12 +22,13 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from elv_assets.ml.elv import UNKNOWN_CAMPAIGN
 from elv_assets.serving import read_manifest, snapshot_path
 from elv_assets.settings import Settings
 
 SUM_COLUMNS = ["spend", "impressions", "clicks", "daily_budget", "leads", "qualified", "bookings", "revenue"]
 LEAD_SUMS = ["scored_leads", "predicted_qualified", "predicted_elv"]
-UNATTRIBUTED = "(unattributed)"
+UNATTRIBUTED = UNKNOWN_CAMPAIGN
 
 
 class SnapshotGone(Exception):
@@ -88,6 +89,18 @@ def current() -> Snapshot | None:
 def artifacts_dir(snap: Snapshot | None) -> Path:
     """Where the serving model of the snapshot lives (the configured folder when there is no snapshot)."""
     return snap.artifacts_dir if snap else Path(Settings.from_env().artifacts_dir)
+
+
+def _duck(sql: str, params: list | None = None) -> pd.DataFrame:
+    """The result of one DuckDB query over snapshot files, on a connection of its own; a file pruned away by a
+    newer publish in the meantime raises SnapshotGone."""
+    con = duckdb.connect()
+    try:
+        return con.execute(sql, params or []).df()
+    except duckdb.IOException as exc:
+        raise SnapshotGone(str(exc)) from None
+    finally:
+        con.close()
 
 
 # --- raw reads, cached per version --------------------------------------------------------------------------
@@ -165,9 +178,15 @@ def catalogue(snap: Snapshot) -> pd.DataFrame:
     return _catalogue(snap.version, _files(snap, "campaigns", "adset_daily", "campaign_leaderboard"))
 
 
-def campaign_names(snap: Snapshot) -> dict[str, str]:
-    cat = catalogue(snap)
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _campaign_names(version: str, files: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    cat = _catalogue(version, files)
     return dict(zip(cat["campaign_id"], cat["campaign_name"], strict=True))
+
+
+def campaign_names(snap: Snapshot) -> dict[str, str]:
+    """Campaign id -> name (shared, read-only)."""
+    return _campaign_names(snap.version, _files(snap, "campaigns", "adset_daily", "campaign_leaderboard"))
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
@@ -196,16 +215,9 @@ def _daily(version: str, files: tuple[tuple[str, str], ...], platforms: tuple[tu
         frame["date"] = pd.to_datetime(frame["date"])
         parts.append(frame.groupby(keys, dropna=False)[cols].sum(min_count=1).reset_index())
     if "lead_scores" in paths:
-        con = duckdb.connect()
-        try:
-            leads = con.execute(
-                """SELECT created_at::DATE AS date, campaign_id, count(*)::DOUBLE AS scored_leads,
-                          sum(p_qualified_14d) AS predicted_qualified, sum(elv) AS predicted_elv
-                   FROM read_parquet(?) GROUP BY ALL""", [paths["lead_scores"]]).df()
-        except duckdb.IOException as exc:
-            raise SnapshotGone(str(exc)) from None
-        finally:
-            con.close()
+        leads = _duck("""SELECT created_at::DATE AS date, campaign_id, count(*)::DOUBLE AS scored_leads,
+                                sum(p_qualified_14d) AS predicted_qualified, sum(elv) AS predicted_elv
+                         FROM read_parquet(?) GROUP BY ALL""", [paths["lead_scores"]])
         leads["date"] = pd.to_datetime(leads["date"])
         leads["platform"] = leads["campaign_id"].map(dict(platforms))
         parts.append(leads)
@@ -229,11 +241,17 @@ def daily(snap: Snapshot) -> pd.DataFrame:
     return _daily(snap.version, _files(snap, "adset_daily", "lead_scores"), platforms)
 
 
-def date_bounds(snap: Snapshot) -> tuple[dt.date, dt.date] | None:
-    frame = daily(snap)
-    if frame.empty:
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _date_bounds(version: str, files: tuple[tuple[str, str], ...], _frame: pd.DataFrame):
+    """Keyed by version and files only (`_frame` is not hashed: it is the daily frame of that same version)."""
+    if _frame.empty:
         return None
-    return frame["date"].min().date(), frame["date"].max().date()
+    return _frame["date"].min().date(), _frame["date"].max().date()
+
+
+def date_bounds(snap: Snapshot) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of the daily figures, or None when there are none."""
+    return _date_bounds(snap.version, _files(snap, "adset_daily", "lead_scores"), daily(snap))
 
 
 # --- lead-level questions, answered by DuckDB over the Parquet file -----------------------------------------
@@ -241,22 +259,16 @@ def date_bounds(snap: Snapshot) -> tuple[dt.date, dt.date] | None:
 
 @st.cache_data(max_entries=6, show_spinner=False)
 def _reason_counts(path: str, version: str) -> pd.DataFrame:
-    con = duckdb.connect()
-    try:
-        return con.execute(
-            """WITH r AS (
-                   SELECT unnest([reason_1, reason_2, reason_3]) AS reason FROM read_parquet(?)
-               ), n AS (SELECT count(*) AS leads FROM read_parquet(?))
-               SELECT split_part(reason, ' is ', 1) AS feature, count(*) AS mentions,
-                      count(*) FILTER (WHERE reason LIKE '%(raises the chance)%') AS raises,
-                      count(*) FILTER (WHERE reason LIKE '%(lowers the chance)%') AS lowers,
-                      count(*) / any_value(n.leads) AS share_of_leads
-               FROM r, n WHERE reason IS NOT NULL AND reason <> '' GROUP BY 1 ORDER BY mentions DESC""",
-            [path, path]).df()
-    except duckdb.IOException as exc:
-        raise SnapshotGone(str(exc)) from None
-    finally:
-        con.close()
+    return _duck(
+        """WITH r AS (
+               SELECT unnest([reason_1, reason_2, reason_3]) AS reason FROM read_parquet(?)
+           ), n AS (SELECT count(*) AS leads FROM read_parquet(?))
+           SELECT split_part(reason, ' is ', 1) AS feature, count(*) AS mentions,
+                  count(*) FILTER (WHERE reason LIKE '%(raises the chance)%') AS raises,
+                  count(*) FILTER (WHERE reason LIKE '%(lowers the chance)%') AS lowers,
+                  count(*) / any_value(n.leads) AS share_of_leads
+           FROM r, n WHERE reason IS NOT NULL AND reason <> '' GROUP BY 1 ORDER BY mentions DESC""",
+        [path, path])
 
 
 def reason_counts(snap: Snapshot) -> pd.DataFrame | None:
@@ -280,21 +292,16 @@ def _top_leads(path: str, version: str, start: dt.date, end: dt.date, campaigns:
         where.append("list_contains(?, split)")
         params.append(list(splits))
     sql_where = " AND ".join(where)
-    con = duckdb.connect()
-    try:
-        rows = con.execute(
-            f"""SELECT lead_id, created_at, campaign_id, adset_id, split, p_qualified_14d, elv, rank, decile,
-                       reason_1, reason_2, reason_3
-                FROM read_parquet(?) WHERE {sql_where} ORDER BY elv DESC, lead_id LIMIT {int(limit)}""",
-            [path, *params]).df()
-        n, total, mean_p = con.execute(
-            f"SELECT count(*), sum(elv), avg(p_qualified_14d) FROM read_parquet(?) WHERE {sql_where}",
-            [path, *params]).fetchall()[0]
-    except duckdb.IOException as exc:
-        raise SnapshotGone(str(exc)) from None
-    finally:
-        con.close()
-    return rows, {"leads": int(n), "total_elv": float(total or 0.0), "mean_p": float(mean_p or 0.0)}
+    rows = _duck(
+        f"""SELECT lead_id, created_at, campaign_id, adset_id, split, p_qualified_14d, elv, rank, decile,
+                   reason_1, reason_2, reason_3
+            FROM read_parquet(?) WHERE {sql_where} ORDER BY elv DESC, lead_id LIMIT {int(limit)}""",
+        [path, *params])
+    # coalesce: no matching lead gives 0 (a SQL NULL would reach pandas as NaN)
+    n, total, mean_p = next(_duck(
+        f"""SELECT count(*), coalesce(sum(elv), 0)::DOUBLE, coalesce(avg(p_qualified_14d), 0)::DOUBLE
+            FROM read_parquet(?) WHERE {sql_where}""", [path, *params]).itertuples(index=False, name=None))
+    return rows, {"leads": int(n), "total_elv": float(total), "mean_p": float(mean_p)}
 
 
 def top_leads(snap: Snapshot, start: dt.date, end: dt.date, campaigns: set[str] | None, deciles: list[int],
@@ -307,15 +314,9 @@ def top_leads(snap: Snapshot, start: dt.date, end: dt.date, campaigns: set[str] 
 
 @st.cache_data(max_entries=6, show_spinner=False)
 def _lead_options(path: str, version: str) -> tuple[list[int], list[str]]:
-    con = duckdb.connect()
-    try:
-        deciles = [r[0] for r in con.execute("SELECT DISTINCT decile FROM read_parquet(?) WHERE decile IS NOT NULL "
-                                             "ORDER BY 1", [path]).fetchall()]
-        splits = [r[0] for r in con.execute("SELECT DISTINCT split FROM read_parquet(?) WHERE split IS NOT NULL "
-                                            "ORDER BY 1", [path]).fetchall()]
-    finally:
-        con.close()
-    return deciles, splits
+    deciles = _duck("SELECT DISTINCT decile FROM read_parquet(?) WHERE decile IS NOT NULL ORDER BY 1", [path])
+    splits = _duck("SELECT DISTINCT split FROM read_parquet(?) WHERE split IS NOT NULL ORDER BY 1", [path])
+    return deciles["decile"].tolist(), splits["split"].tolist()
 
 
 def lead_options(snap: Snapshot) -> tuple[list[int], list[str]]:

@@ -96,7 +96,7 @@ def sidebar(snap: data.Snapshot) -> Filters:
     """Draw the filter in the sidebar and remember it for the pages of this rerun."""
     bounds = data.date_bounds(snap)
     cat = data.catalogue(snap)
-    names = dict(zip(cat["campaign_id"], cat["campaign_name"], strict=True))
+    names = data.campaign_names(snap)
     last = bounds[1] if bounds else (snap.as_of or dt.date.today())
     first = bounds[0] if bounds else last
     default = (max(first, last - dt.timedelta(days=DEFAULT_DAYS - 1)), last)

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard import ui
+from dashboard import data, ui
 
-SUMMED = ["spend", "revenue", "leads", "qualified", "bookings", "predicted_elv", "predicted_qualified",
-          "scored_leads", "daily_budget", "impressions", "clicks"]
+SUMMED = data.SUM_COLUMNS + data.LEAD_SUMS  # every column of the daily figures that adds up
 
 
 def totals(frame: pd.DataFrame) -> dict[str, float | None]:
@@ -34,7 +33,7 @@ class Kpi:
 
 
 def kpi_list(currency: str) -> list[Kpi]:
-    unit = ui.SYMBOLS.get(currency.upper(), currency + " ") if currency else ""
+    unit = (ui.symbol(currency) or currency + " ") if currency else ""
     return [
         Kpi("spend", "Spend", "money", "none", "Money spent on the ad platforms (ads.csv)."),
         Kpi("revenue", "Revenue", "money", "up", "Revenue of deals won from these leads (outcomes.csv)."),

@@ -18,14 +18,18 @@ def missing(value) -> bool:
     return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
+def symbol(currency: str) -> str:
+    """The sign of a currency code (GBP: £), or "" when there is no code or no sign known for it."""
+    return SYMBOLS.get(currency.upper(), "") if currency else ""
+
+
 def money(value, currency: str, decimals: int = 0) -> str:
     if missing(value):
         return NONE
-    symbol = SYMBOLS.get(currency.upper(), "") if currency else ""
-    sign = "-" if value < 0 else ""
+    sign, sym = "-" if value < 0 else "", symbol(currency)
     amount = f"{abs(value):,.{decimals}f}"
-    if symbol:
-        return f"{sign}{symbol}{amount}"
+    if sym:
+        return f"{sign}{sym}{amount}"
     return f"{sign}{amount} {currency}".strip()
 
 
@@ -86,8 +90,8 @@ def chart(fig: go.Figure, key: str, height: int = 360, **kw) -> None:
 
 
 def money_column(label: str, currency: str, decimals: int = 0, help: str | None = None):
-    symbol = SYMBOLS.get(currency.upper(), "") if currency else ""
-    fmt = f"{symbol}%,.{decimals}f" if symbol else f"%,.{decimals}f {currency}".rstrip()
+    sym = symbol(currency)
+    fmt = f"{sym}%,.{decimals}f" if sym else f"%,.{decimals}f {currency}".rstrip()
     return st.column_config.NumberColumn(label, format=fmt, help=help)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from elv_assets.contracts.inputs import INPUT_FILES
+from elv_assets.ml.elv import UNKNOWN_CAMPAIGN
 from elv_assets.scoring import FolderScores, score_folder
 
 DEFAULT_MAX_MB = 50
@@ -64,7 +65,7 @@ def score_uploads(uploads: dict[str, Upload], artifacts_dir: Path) -> FolderScor
 def campaign_board(result: FolderScores) -> pd.DataFrame:
     """Per campaign of the uploaded leads: leads, predicted qualified, predicted ELV, and with ads.csv its spend
     over the leads' days and ELV per unit of spend; with outcomes.csv the leads qualified so far."""
-    scores = result.scores.assign(campaign_id=result.scores["campaign_id"].fillna("(unattributed)"))
+    scores = result.scores.assign(campaign_id=result.scores["campaign_id"].fillna(UNKNOWN_CAMPAIGN))
     board = scores.groupby("campaign_id").agg(leads=("lead_id", "size"), predicted_qualified=("p_qualified_14d", "sum"),
                                               predicted_elv=("elv", "sum")).reset_index()
     board = board.merge(result.campaigns, on="campaign_id", how="left")

@@ -25,33 +25,32 @@ st.caption(f"Up to {uploads.max_megabytes()} MB and {uploads.max_rows():,} rows 
            "right after. They never enter the warehouse, and nothing is kept when you close the page. The columns "
            "each file needs are in docs/contracts.md.")
 
-given: dict[str, uploads.Upload] = {}
-refused: list[str] = []
-ids = []  # which uploads these are: the result is kept per set of uploads, not recomputed on every click
+files = {}
 for name, (label, _required) in FILES.items():
     file = st.file_uploader(label, key=f"byod_{name}", max_upload_size=uploads.max_megabytes())
-    if file is None:
-        continue
-    ids.append((name, file.file_id, file.name, file.size))
-    upload = uploads.Upload(file.name, file.getvalue())
-    reason = uploads.refusal(upload)
-    if reason:
-        refused.append(reason)
-    else:
-        given[name] = upload
-
-for reason in refused:
-    st.error(reason)
-if "leads" not in given:
-    if not refused:
-        st.info("Upload a leads file to start.")
-    st.stop()
-if refused:
-    st.stop()
-
-key = tuple(sorted(ids))
+    if file is not None:
+        files[name] = file
+# Which uploads these are: the result is kept per set of uploads, not recomputed (nor the files read) on every click.
+key = tuple(sorted((name, file.file_id, file.name, file.size) for name, file in files.items()))
 stored = st.session_state.get(RESULT)
 if stored is None or stored[0] != key:
+    given: dict[str, uploads.Upload] = {}
+    refused: list[str] = []
+    for name, file in files.items():
+        upload = uploads.Upload(file.name, file.getvalue())
+        reason = uploads.refusal(upload)
+        if reason:
+            refused.append(reason)
+        else:
+            given[name] = upload
+    for reason in refused:
+        st.error(reason)
+    if "leads" not in given:
+        if not refused:
+            st.info("Upload a leads file to start.")
+        st.stop()
+    if refused:
+        st.stop()
     with st.spinner("Checking the files and scoring the leads…"):
         try:
             outcome = uploads.score_uploads(given, data.artifacts_dir(snap))
@@ -59,8 +58,10 @@ if stored is None or stored[0] != key:
             outcome = refusal_
         except FileNotFoundError:
             outcome = None
-    st.session_state[RESULT] = stored = (key, outcome)
-outcome = stored[1]
+        scored = outcome is not None and not isinstance(outcome, FolderRefused)
+        board = uploads.campaign_board(outcome) if scored else None
+    st.session_state[RESULT] = stored = (key, outcome, board)
+_, outcome, board = stored
 
 if outcome is None:
     ui.not_computed("The serving model", "No model has been trained and promoted yet, so there is nothing to score "
@@ -83,7 +84,6 @@ if isinstance(outcome, FolderRefused):
 result = outcome
 scores = result.scores
 st.subheader("Your campaigns by expected lead value")
-board = uploads.campaign_board(result)
 has_spend = board["spend"].notna().any()
 c1, c2, c3 = st.columns(3)
 c1.metric("Leads scored", ui.number(len(scores)), border=True)

@@ -4,6 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, ui
+from elv_assets.ml.drift import MAJOR_ABOVE, STABLE_BELOW
 
 snap = data.current()
 st.title("Drift and data quality")
@@ -18,12 +19,13 @@ else:
     fig.add_bar(x=rows["psi"], y=rows["feature"], orientation="h", marker_color=rows["band"].map(ui.BAND_COLOURS),
                 text=rows["band"], textposition="outside", customdata=rows["biggest_shift"],
                 hovertemplate="%{y}: PSI %{x:.3f}<br>biggest shift: %{customdata}<extra></extra>")
-    for x, name in ((0.1, "moderate"), (0.25, "major")):
+    for x, name in ((STABLE_BELOW, "moderate"), (MAJOR_ABOVE, "major")):
         fig.add_vline(x=x, line_dash="dot", annotation_text=name, annotation_position="bottom right")
     fig.update_layout(title="Population stability of the model's most important features: training against the "
                             "last 14 days", yaxis={"autorange": "reversed"}, xaxis_title="PSI", showlegend=False)
     ui.chart(fig, "drift_psi", height=max(300, 28 * len(rows) + 100))
-    st.caption("PSI under 0.1: stable (green); 0.1 to 0.25: moderate (amber); above 0.25: major (red): the inputs "
+    st.caption(f"PSI under {STABLE_BELOW:g}: stable (green); {STABLE_BELOW:g} to {MAJOR_ABOVE:g}: moderate (amber); "
+               f"above {MAJOR_ABOVE:g}: major (red): the inputs "
                "differ from those the model learnt on, so its scores deserve a second look.")
     st.dataframe(rows[["feature", "band", "psi", "biggest_shift", "importance", "n_reference", "n_current"]],
                  hide_index=True, column_config={

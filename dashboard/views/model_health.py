@@ -6,10 +6,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, ui
+from elv_assets.ml.metrics import DEFAULT_FRACTIONS
 
 SCORES = {"model": "The model", "campaign_rate": "Campaign's past rate", "campaign_cpl": "Cheapest CPL first"}
 METRICS = {"pr_auc": "PR-AUC", "roc_auc": "ROC-AUC", "brier": "Brier", "ece_width": "Calibration error (ECE)",
            "lift_10": "Lift, top 10%", "capture_10": "Qualified found in top 10%"}
+TOPS = tuple(round(f * 100) for f in DEFAULT_FRACTIONS)  # the evaluation's lift_<k> keys: top 5, 10, 20%
 
 snap = data.current()
 st.title("Model health")
@@ -76,7 +78,7 @@ else:
                                          if not rel.empty else None}, fallback + ".")
     with right:
         lifts = pd.DataFrame([{"score": SCORES.get(s, s), "top": f"top {k}%", "lift": v.get(f"lift_{k}")}
-                              for s, v in evaluation["metrics"].items() for k in (5, 10, 20)])
+                              for s, v in evaluation["metrics"].items() for k in TOPS])
         fig = go.Figure()
         for score, part in lifts.groupby("score", sort=False):
             fig.add_bar(x=part["top"], y=part["lift"], name=score)

@@ -15,7 +15,8 @@ if daily.empty:
     ui.not_computed("Daily figures", "The snapshot has neither adset_daily nor lead_scores.")
     st.stop()
 
-now = kpis.totals(flt.apply(daily))
+period = flt.apply(daily)
+now = kpis.totals(period)
 before_filter = flt.previous()
 before = kpis.totals(before_filter.apply(daily)) if before_filter else None
 if before_filter is None:
@@ -34,7 +35,7 @@ for row in range(3):
             border=True,
         )
 
-per_day = flt.apply(daily).groupby("date")[["spend", "predicted_elv"]].sum(min_count=1)
+per_day = period.groupby("date")[["spend", "predicted_elv"]].sum(min_count=1)
 fig = go.Figure()
 if per_day["spend"].notna().any():
     fig.add_bar(x=per_day.index, y=per_day["spend"], name="Spend", marker_color="#90a4ae")

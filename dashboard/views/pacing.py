@@ -4,8 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, filters, ui
-
-AT_RISK = 0.5  # p_under_pace at or above this: listed as at risk
+from elv_assets.ml.pacing import AT_RISK  # p_under_pace at or above this: listed as at risk
 
 snap, flt = data.current(), filters.current()
 names, adsets = data.campaign_names(snap), data.adset_names(snap)

@@ -39,12 +39,16 @@ def label(adset_id: str) -> str:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def recommended(version: str, total: float, max_change: float):
-    """The recommendation for this total and limit: the published table for the pipeline's own settings."""
+    """The recommendation for this total and limit (the published table for the pipeline's own settings), whether
+    it is feasible, its note, its budgets (ad set id -> daily budget) and their expected change."""
     table = data.table(snap, "budget_recommendation")
     if table is not None and abs(total - sum(current.values())) < 0.5 and max_change == DEFAULT_MAX_CHANGE:
-        return table.copy(), True, ""
-    rec = recommend(curves, total_budget=total, max_change=max_change)
-    return rec, rec.attrs.get("feasible", True), rec.attrs.get("note", "")
+        rec, feasible, note = table, True, ""  # shared and read-only: this page never modifies rec
+    else:
+        rec = recommend(curves, total_budget=total, max_change=max_change)
+        feasible, note = rec.attrs.get("feasible", True), rec.attrs.get("note", "")
+    budgets = dict(zip(rec["adset_id"], rec["recommended_budget"].astype(float), strict=True))
+    return rec, feasible, note, budgets, what_if(curves, budgets)
 
 
 def plain(result: dict) -> str:
@@ -79,11 +83,9 @@ total = c1.number_input(f"Total daily budget ({cur})", min_value=0.0, value=floa
                         step=100.0, key="wi_total")
 max_change = c2.slider("Most change per ad set", 0.05, 1.0, DEFAULT_MAX_CHANGE, 0.05, format="percent",
                        key="wi_max_change")
-rec, feasible, note = recommended(snap.version, float(total), float(max_change))
+rec, feasible, note, rec_budgets, rec_result = recommended(snap.version, float(total), float(max_change))
 if not feasible:
     st.warning(note)
-rec_budgets = dict(zip(rec["adset_id"], rec["recommended_budget"].astype(float), strict=True))
-rec_result = what_if(curves, rec_budgets)
 st.markdown("If you apply them, " + plain(rec_result))
 st.button("Apply the recommended budgets", on_click=apply_plan, args=(rec_budgets,), type="primary",
           help="Sets every slider below to its recommended budget.")
@@ -103,8 +105,8 @@ st.dataframe(
 # --- your own plan ----------------------------------------------------------------------------------------------
 st.subheader("Try your own budgets")
 plan: dict[str, float] = st.session_state.setdefault(BUDGETS, {})
-offered = [a for a in active["adset_id"] if flt.allowed is None or active.set_index("adset_id").loc[a, "campaign_id"]
-           in flt.allowed]
+by_id = active.set_index("adset_id")
+offered = [a for a in active["adset_id"] if flt.allowed is None or by_id.loc[a, "campaign_id"] in flt.allowed]
 by_move = sorted(offered, key=lambda a: -abs(rec_budgets.get(a, current[a]) - current[a]))
 # A filter change may remove remembered ad sets from the options; a widget refuses unknown values.
 st.session_state["wi_pick"] = [a for a in st.session_state.get("wi_pick", by_move[:PICK]) if a in offered]
@@ -117,17 +119,17 @@ for adset_id in picked:
     st.session_state[key] = min(max(st.session_state[key], 0.0), top)
     value = st.slider(f"{label(adset_id)} (now {ui.money(current[adset_id], cur)}, has spent at most "
                       f"{ui.money(max_spend[adset_id], cur)} a day)", 0.0, top, step=1.0, key=key,
-                      format=f"{ui.SYMBOLS.get(cur, '')}%.0f")
+                      format=f"{ui.symbol(cur)}%.0f")
     if abs(value - current[adset_id]) >= 0.5:
         plan[adset_id] = value
     else:
         plan.pop(adset_id, None)
 st.button("Back to the current budgets", on_click=reset_plan)
 
-result = what_if(curves, plan)
 if not plan:
     st.info("Move a slider (or apply the recommended budgets) to see what changes.")
 else:
+    result = what_if(curves, plan)
     st.markdown("With your budgets, " + plain(result))
     m1, m2, m3 = st.columns(3)
     for col, key, title, fmt in ((m1, "qualified", "Qualified leads per day", lambda v: ui.signed(v, 1)),
@@ -162,7 +164,7 @@ else:
 
 with st.expander("Why: an ad set's response curve"):
     chosen = st.selectbox("Ad set", list(active["adset_id"]), format_func=label, key="wi_curve")
-    row = active.set_index("adset_id").loc[chosen]
+    row = by_id.loc[chosen]
     grid = np.linspace(0, max(row["max_spend"], row["current_budget"]) * 1.5, 120)
     fig = go.Figure()
     fig.add_scatter(x=grid, y=saturating(grid, row["a_elv"], row["h_elv"]), name="Expected ELV per day",

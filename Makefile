@@ -27,8 +27,10 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/elv demo
 
+# ruff, then `dg check defs`: the code location loads and every definition is valid, as the deployment loads it.
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check elv_assets elv_assets_tests bench dashboard
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
 
 # The browser test (elv_assets_tests/test_browser.py) drives Debian's Chromium through chromedriver.
 # Installed only when missing, so this is silent on a machine that has them; needs root or sudo and apt-get.
@@ -48,7 +50,8 @@ browser:
 	fi
 
 # The PostgreSQL test (elv_assets_tests/test_postgres.py) starts Debian's PostgreSQL server itself, as a
-# non-root user, on a free port. Installed only when missing; needs root or sudo and apt-get.
+# non-root user, on a free port. Installed only when missing; needs root or sudo and apt-get. PostgreSQL refuses
+# to run as root: under root the test runs it as the package's `postgres` user, or `elvpg`, made here if neither exists.
 .PHONY: postgres serve
 postgres:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
@@ -61,6 +64,9 @@ postgres:
 	  else \
 	    echo "no apt-get here: install the PostgreSQL server by hand, or the PostgreSQL test skips"; \
 	  fi; \
+	fi
+	@if [ "$$(id -u)" = 0 ] && ! id -u postgres >/dev/null 2>&1 && ! id -u elvpg >/dev/null 2>&1; then \
+	  useradd --system --no-create-home --shell /usr/sbin/nologin elvpg; \
 	fi
 
 test: lint browser postgres

@@ -88,15 +88,16 @@ def truth_share(curves: pd.DataFrame, raw_dir: Path, lead_adsets: pd.DataFrame, 
 def main(raw_dir: str, warehouse: str, history_days: int = 90) -> dict:
     import duckdb
 
+    from elv_assets.lakehouse.warehouse import table_exists
     from elv_assets.ml.response import curves_from_warehouse
-    from elv_assets.warehouse import resolve_as_of, table_exists
 
     con = duckdb.connect(warehouse, read_only=True)
     try:
         if table_exists(con, "gold.spend_response") and history_days == 90:  # the asset's own curves
             curves = con.execute("SELECT * FROM gold.spend_response ORDER BY adset_id").df()
         else:
-            curves = curves_from_warehouse(con, resolve_as_of(con), history_days)
+            as_of = con.execute("SELECT as_of_date FROM gold.as_of_date").fetchall()[0][0]
+            curves = curves_from_warehouse(con, as_of, history_days)
         lead_adsets = con.execute("SELECT lead_id, adset_id FROM gold.lead_scores WHERE adset_id IS NOT NULL").df()
     finally:
         con.close()

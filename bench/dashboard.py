@@ -88,7 +88,7 @@ PROBE_JS = r"""
 def build(folder: Path, size: str) -> None:
     """Generate a world and run the whole graph into folder (serving/ and artifacts/)."""
     os.environ.pop("DAGSTER_HOME", None)  # a throwaway Dagster instance: no runs in the repository's home
-    from elv_assets.generator import generate_world
+    from elv_assets.demo.generator import generate_world
     from elv_assets.runner import run_assets
     from elv_assets.settings import Settings
 
@@ -110,7 +110,7 @@ def browser_figures(folder: Path, paths: tuple[str, str], warm_loads: int, round
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    from elv_assets_tests.test_browser import (
+    from elv_assets_tests.browser import (
         campaigns_input,
         chrome,
         page_state,
@@ -176,7 +176,7 @@ def browser_figures(folder: Path, paths: tuple[str, str], warm_loads: int, round
 def campaign_names(folder: Path) -> list[str]:
     import pandas as pd
 
-    from elv_assets.serving import read_manifest, snapshot_path
+    from elv_assets.lakehouse.serving import read_manifest, snapshot_path
 
     manifest = read_manifest(folder / "serving")
     snap = snapshot_path(folder / "serving", manifest)
@@ -361,8 +361,8 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print the section, leave docs/benchmarks.md")
     args = parser.parse_args()
 
-    from elv_assets.serving import read_manifest
-    from elv_assets_tests.test_browser import ensure_browser
+    from elv_assets.lakehouse.serving import read_manifest
+    from elv_assets_tests.browser import ensure_browser
 
     folder = args.folder.resolve()
     built = (folder / "SIZE").exists() and (folder / "SIZE").read_text().strip() == args.size

@@ -29,7 +29,7 @@ from common import ROOT, machine_line, peak_mb, write_section  # noqa: E402
 
 
 def _run_world(size: str, folder: Path) -> tuple[object, dict]:
-    from elv_assets.generator import generate_world
+    from elv_assets.demo.generator import generate_world
     from elv_assets.runner import run_assets
     from elv_assets.settings import Settings
 
@@ -56,9 +56,10 @@ def quality(folder: Path) -> dict:
     import pandas as pd
     from sklearn.metrics import average_precision_score, roc_auc_score
 
+    from elv_assets.lakehouse.files import SERVING_MODEL_KEY, ArtifactStore
     from elv_assets.ml import metrics
     from elv_assets.ml.models import prepare
-    from elv_assets.ml.store import ObjectStore
+    from elv_assets.ml.training import CANDIDATES_KEY
 
     settings, timing = _run_world("s", folder)
     con = duckdb.connect(str(settings.warehouse), read_only=True)
@@ -69,8 +70,8 @@ def quality(folder: Path) -> dict:
     joined = scores.merge(truth, on="lead_id")
     y = joined["label"].astype(int).to_numpy()
     best = average_precision_score(y, joined["p_qualified_true"])
-    store = ObjectStore(settings.artifacts_dir)
-    serving = store.load("serving_model")
+    store = ArtifactStore(settings.artifacts_dir)
+    serving = store.load(SERVING_MODEL_KEY)
     out = {
         "test_leads": len(joined), "positives": int(y.sum()), "model": serving.kind,
         "calibration": serving.calibration_method,
@@ -85,7 +86,7 @@ def quality(folder: Path) -> dict:
     test = test.merge(truth[["lead_id"]], on="lead_id")
     yt = test["label"].astype(int).to_numpy()
     best_t = average_precision_score(yt, test.merge(truth, on="lead_id")["p_qualified_true"])
-    for cand in store.load("candidate_models"):
+    for cand in store.load(CANDIDATES_KEY):
         p = cand.pipeline.predict_proba(prepare(test, cand.columns))[:, 1]
         out["candidates"][cand.kind] = {"pr_auc": average_precision_score(yt, p), "ratio": average_precision_score(yt, p) / best_t,
                                         "roc_auc": roc_auc_score(yt, p)}
@@ -94,7 +95,7 @@ def quality(folder: Path) -> dict:
 
 
 def throughput(folder: Path) -> dict:
-    from elv_assets.scoring import score_leads
+    from elv_assets.ml.scoring import score_leads
 
     settings, timing = _run_world("m", folder)
     leads = settings.data_dir / "leads.csv"

@@ -32,7 +32,7 @@ def worker(stage: str, size: str, folder: Path) -> dict:
     """One stage in this process; returns seconds and peak memory."""
     start = time.perf_counter()
     if stage == "generate":
-        from elv_assets.generator import generate_world
+        from elv_assets.demo.generator import generate_world
 
         summary = generate_world(folder / "raw", size=size, seed=7)
         extra = {"leads": summary.get("leads.csv")}

@@ -26,8 +26,9 @@ from common import ROOT, machine_line, write_section  # noqa: E402
 def measure() -> dict:
     from budget_truth import main as truth_share
 
-    from elv_assets.generator import generate_world
-    from elv_assets.ml.store import ObjectStore
+    from elv_assets.demo.generator import generate_world
+    from elv_assets.lakehouse.files import ArtifactStore
+    from elv_assets.ml.forecasting import BOOKINGS_MODEL_KEY, PACING_MODEL_KEY
     from elv_assets.runner import run_assets
     from elv_assets.settings import Settings
 
@@ -38,9 +39,9 @@ def measure() -> dict:
         outcome = run_assets(settings, selection="*", echo=lambda _m: None)
         if not outcome.success:
             raise SystemExit(f"the run failed: {outcome.failures}")
-        store = ObjectStore(settings.artifacts_dir)
-        bookings = store.load("bookings_model")
-        pacing = store.load("pacing_risk_model")
+        store = ArtifactStore(settings.artifacts_dir)
+        bookings = store.load(BOOKINGS_MODEL_KEY)
+        pacing = store.load(PACING_MODEL_KEY)
         share = truth_share(str(settings.data_dir), str(settings.warehouse))
         return {
             "bookings": bookings["overall"], "folds": bookings["per_fold"].to_dict(orient="records"),

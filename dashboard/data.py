@@ -22,8 +22,8 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from elv_assets.lakehouse.serving import read_manifest, snapshot_path
 from elv_assets.ml.elv import UNKNOWN_CAMPAIGN
-from elv_assets.serving import read_manifest, snapshot_path
 from elv_assets.settings import Settings
 
 SUM_COLUMNS = ["spend", "impressions", "clicks", "daily_budget", "leads", "qualified", "bookings", "revenue"]

@@ -5,14 +5,17 @@ warehouse, artifacts and serving snapshot. It never writes into the configured f
 never become the serving model a real pipeline run is compared against, and the configured snapshot, once
 published, always wins over the demo one.
 
-A build is bounded: the size-s world (40k leads, 180 days), generated and run through every asset in this
-process, which ends with the serving snapshot. One build at a time per process.
+A build is bounded: the size-s world (40k leads, 180 days), generated and run through every asset by `elv demo`
+in a subprocess (the dashboard never imports the pipeline; the build's memory goes when it ends), which ends with
+the serving snapshot. Its progress lines drive the progress bar. One build at a time per process.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -23,6 +26,7 @@ from elv_assets.settings import Settings
 DEMO_SIZE = "s"
 DEMO_SEED = 7
 GENERATE_SHARE = 0.1  # of the progress bar; the run takes the rest
+BUILD_TIMEOUT_SECONDS = 900
 
 _build_lock = threading.Lock()
 
@@ -59,19 +63,39 @@ class RunProgress:
             self.report(self.offset + (1 - self.offset) * share, f"{m.group(2)} {verb}")
 
 
-def build_demo(progress: Progress, root: Path | None = None) -> tuple[bool, list[str]]:
-    """Generate the demo world and run every asset; (success, failure messages). Refuses a second build."""
-    from elv_assets.generator import generate_world
-    from elv_assets.runner import run_assets
+def demo_command(settings: Settings) -> tuple[list[str], dict[str, str]]:
+    """`elv demo` for the demo folder: the command and its environment (the demo's own folders, no DAGSTER_HOME)."""
+    env = {**os.environ, "ELV_DATA_DIR": str(settings.data_dir), "ELV_WAREHOUSE": str(settings.warehouse),
+           "ELV_SERVING_DIR": str(settings.serving_dir), "ELV_ARTIFACTS_DIR": str(settings.artifacts_dir),
+           "PYTHONUNBUFFERED": "1"}
+    for name in ("DAGSTER_HOME", "ELV_AS_OF"):  # a throwaway instance; the demo's own latest date
+        env.pop(name, None)
+    cmd = [sys.executable, "-m", "elv_assets.cli", "demo", "--size", DEMO_SIZE, "--seed", str(DEMO_SEED)]
+    return cmd, env
 
+
+def build_demo(progress: Progress, root: Path | None = None) -> tuple[bool, list[str]]:
+    """Generate the demo world and run every asset with `elv demo`; (success, failure messages). Refuses a second
+    build while one runs."""
     if not _build_lock.acquire(blocking=False):
         return False, ["a demo build is already running in this dashboard; wait for it, then reload"]
     try:
         settings = demo_settings(root)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
         progress(0.0, "generating the demo world")
-        generate_world(settings.data_dir, size=DEMO_SIZE, seed=DEMO_SEED, progress=lambda msg: progress(0.05, msg))
-        outcome = run_assets(settings, selection="*", echo=RunProgress(progress, GENERATE_SHARE))
-        progress(1.0, "done" if outcome.success else "failed")
-        return outcome.success, outcome.failures
+        run = RunProgress(progress, GENERATE_SHARE)
+        cmd, env = demo_command(settings)
+        lines: list[str] = []
+        with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              stdin=subprocess.DEVNULL) as proc:
+            for line in proc.stdout:
+                lines.append(line.rstrip())
+                run(line.rstrip())
+            code = proc.wait(timeout=BUILD_TIMEOUT_SECONDS)
+        ok = code == 0
+        progress(1.0, "done" if ok else "failed")
+        # the runner prints each failed step as "asset: message" on its own paragraph after the run line
+        failures = [] if ok else [ln for ln in lines if ": " in ln and not ln.startswith(" ")][-5:] or lines[-5:]
+        return ok, failures
     finally:
         _build_lock.release()

@@ -17,7 +17,7 @@ import pandas as pd
 
 from elv_assets.contracts.inputs import INPUT_FILES
 from elv_assets.ml.elv import UNKNOWN_CAMPAIGN
-from elv_assets.scoring import FolderScores, score_folder
+from elv_assets.ml.scoring import FolderScores, score_folder
 
 DEFAULT_MAX_MB = 50
 DEFAULT_MAX_ROWS = 500_000

@@ -35,6 +35,19 @@ def failure_summary(job: str, run_id: str, failed_steps: list[str], error: str, 
     }
 
 
+def error_text(error) -> str:
+    """A step's error (Dagster's SerializableErrorInfo) in the user's words: a contract failure reads as its own
+    message; other errors keep their short class name."""
+    while getattr(error, "cause", None) is not None and error.cls_name == "DagsterExecutionStepExecutionError":
+        error = error.cause  # the user code's own exception, not Dagster's wrapper
+    text = error.message.strip()
+    prefix, sep, rest = text.partition(": ")
+    if sep and "." in prefix and " " not in prefix:  # "dagster._core.definitions.events.Failure: ..."
+        short = prefix.rsplit(".", 1)[1]
+        return rest if short == "Failure" else f"{short}: {rest}"
+    return text
+
+
 def post(url: str, payload: dict, timeout: float = TIMEOUT_SECONDS) -> AlertResult:
     request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})

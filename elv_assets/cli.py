@@ -21,7 +21,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from elv_assets.generator import generate_world
+    from elv_assets.demo.generator import generate_world
 
     start = time.perf_counter()
     summary = generate_world(Path(args.out), size=args.size, seed=args.seed, progress=lambda m: print(f"  {m}"))
@@ -32,7 +32,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from elv_assets.validation import validate_folder
+    from elv_assets.lakehouse.validation import validate_folder
 
     report = validate_folder(_settings(args).data_dir)
     print(report.to_json() if args.json else report.to_text())
@@ -40,8 +40,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings, selection: str) -> int:
+    from elv_assets.reports.summary import warehouse_summary
     from elv_assets.runner import run_assets
-    from elv_assets.summary import warehouse_summary
 
     try:
         outcome = run_assets(settings, selection=selection, as_of=settings.as_of)
@@ -51,6 +51,10 @@ def _run(settings: Settings, selection: str) -> int:
     print(f"Run {outcome.run_id[:8]} {'succeeded' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s")
     for failure in outcome.failures:
         print(f"\n{failure}", file=sys.stderr)
+    if outcome.skipped:
+        print("\nSkipped (the data cannot support them yet):")
+        for key, reason in outcome.skipped.items():
+            print(f"  {key}: {reason}")
     print()
     print(warehouse_summary(settings.warehouse, settings.artifacts_dir))
     return 0 if outcome.success else 1
@@ -73,7 +77,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import_real(args: argparse.Namespace) -> int:
-    from elv_assets.real_data import import_online_advertising
+    from elv_assets.demo.real_data import import_online_advertising
 
     source = Path(args.source)
     if not source.exists():
@@ -86,12 +90,13 @@ def cmd_import_real(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from elv_assets.scoring import ScoringRefused, score_leads, write_scores
+    from elv_assets.ml.scoring import ScoringRefused, score_leads, write_scores
 
     settings = Settings.from_env()
     leads, out = Path(args.leads), Path(args.out)
     try:
-        result = score_leads(leads, settings.warehouse, settings.artifacts_dir, with_reasons=not args.no_reasons)
+        result = score_leads(leads, settings.warehouse, settings.artifacts_dir, with_reasons=not args.no_reasons,
+                             as_of=settings.as_of)
     except (ScoringRefused, FileNotFoundError) as exc:
         print(f"elv score: {exc}", file=sys.stderr)
         return 1
@@ -132,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-reasons", action="store_true", help="skip the three plain-word reasons per lead (faster)")
     p.set_defaults(func=cmd_score)
 
-    from elv_assets.real_data import DEFAULT_YEAR, REAL_FILE
+    from elv_assets.demo.real_data import DEFAULT_YEAR, REAL_FILE
 
     p = sub.add_parser("import-real", help="turn the public online-advertising export into ads.csv + conversions.csv")
     p.add_argument("--source", default=str(REAL_FILE), help="the export CSV (default: the copy in ../shared)")

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from elv_assets.alerts import error_text
+from elv_assets.defs import ALL_ASSETS
 from elv_assets.defs.resources import build_resources
 from elv_assets.settings import Settings
 
@@ -64,18 +66,7 @@ class RunOutcome:
     run_id: str
     seconds: float
     failures: list[str] = field(default_factory=list)
-
-
-def error_text(error) -> str:
-    """A contract failure reads as its own message; other errors keep their short class name."""
-    while getattr(error, "cause", None) is not None and error.cls_name == "DagsterExecutionStepExecutionError":
-        error = error.cause  # the user code's own exception, not Dagster's wrapper
-    text = error.message.strip()
-    prefix, sep, rest = text.partition(": ")
-    if sep and "." in prefix and " " not in prefix:  # "dagster._core.definitions.events.Failure: ..."
-        short = prefix.rsplit(".", 1)[1]
-        return rest if short == "Failure" else f"{short}: {rest}"
-    return text
+    skipped: dict[str, str] = field(default_factory=dict)  # asset key -> why the data could not support it
 
 
 def run_assets(
@@ -86,8 +77,6 @@ def run_assets(
     Runs are recorded in the Dagster instance under DAGSTER_HOME when it is set (so `make ui` shows
     them), otherwise in a throwaway instance.
     """
-    from elv_assets.definitions import ALL_ASSETS
-
     defs = dg.Definitions(
         assets=ALL_ASSETS,
         resources=build_resources(settings),
@@ -117,4 +106,6 @@ def run_assets(
         for ev in result.all_events
         if ev.event_type_value == "STEP_FAILURE" and ev.event_specific_data and ev.event_specific_data.error
     ]
-    return RunOutcome(result.success, result.run_id, time.perf_counter() - start, failures)
+    skipped = {ev.asset_key.to_user_string(): str(ev.materialization.metadata["skipped"].value)
+               for ev in result.get_asset_materialization_events() if "skipped" in ev.materialization.metadata}
+    return RunOutcome(result.success, result.run_id, time.perf_counter() - start, failures, skipped)

@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from elv_assets.definitions import ALL_ASSETS
+from elv_assets.defs import ALL_ASSETS
 from elv_assets.defs.jobs import LAKEHOUSE_SELECTION
 from elv_assets.defs.resources import build_resources
 from elv_assets.settings import Settings

@@ -6,225 +6,34 @@ dashboard/app.py` serves it on a free port on 127.0.0.1; Chromium (Debian's `chr
 Streamlit exception, a traceback or the app's "could not be shown" message. A screenshot of the overview
 is kept in the test's tmp folder, and copied to docs/img/dashboard-overview.png when ELV_SAVE_SCREENSHOT=1.
 
-`make test` installs Chromium first when it is missing (the Makefile's `browser` target); the test tries
-the same when run alone, and skips only when Chromium is neither there nor installable (it fails instead
-when CI is set: a CI run must not pass without the browser). bench/dashboard.py uses the helpers here.
+`make test` installs Chromium first when it is missing (the Makefile's `browser` target). Run alone without
+it, the test skips; it fails instead when CI is set: a CI run must not pass without the browser. The helpers
+are in browser.py (bench/dashboard.py uses them too).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
-CHROMEDRIVER = ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver")
-CHROME_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--disable-extensions", "--hide-scrollbars", "--mute-audio",
+from elv_assets_tests.browser import (
+    KPI_LABEL,
+    ROOT,
+    campaigns_input,
+    chrome,
+    ensure_browser,
+    kpis_ready,
+    page_state,
+    problems,
+    run_app,
+    settled,
+    wait_until,
 )
-KPI_LABEL = "Spend"
-ERROR_TEXTS = ("Traceback", "could not be shown")
-
-# The KPIs of the page as [[label, value, stale?], ...] (Streamlit's own test ids).
-METRICS_JS = """
-return [...document.querySelectorAll('[data-testid="stMetric"]')].map(m => [
-  ((m.querySelector('[data-testid="stMetricLabel"]') || {}).innerText || '').trim(),
-  ((m.querySelector('[data-testid="stMetricValue"]') || {}).innerText || '').trim(),
-  !!m.closest('[data-stale="true"]')]);
-"""
-STATE_JS = """
-const app = document.querySelector('[data-testid="stApp"]');
-return {state: app ? app.getAttribute('data-test-script-state') : null,
-        stale: document.querySelectorAll('[data-stale="true"]').length,
-        exceptions: document.querySelectorAll('[data-testid="stException"]').length,
-        path: location.pathname,
-        text: document.body ? document.body.innerText : ''};
-"""
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Helpers (also used by bench/dashboard.py)
-
-
-def find_browser() -> tuple[str, str] | None:
-    """(chromium, chromedriver) paths, or None."""
-    browser = next((p for p in CHROMIUM if os.access(p, os.X_OK)), None) or shutil.which("chromium")
-    driver = next((p for p in CHROMEDRIVER if os.access(p, os.X_OK)), None) or shutil.which("chromedriver")
-    return (browser, driver) if browser and driver else None
-
-
-def ensure_browser() -> tuple[str, str] | str:
-    """(chromium, chromedriver), installing them with the Makefile's `browser` target if needed; else why not."""
-    found = find_browser()
-    if found:
-        return found
-    if not shutil.which("make"):
-        return "Chromium and chromedriver are not installed, and there is no `make` to run `make browser`"
-    try:
-        done = subprocess.run(["make", "-s", "browser"], cwd=ROOT, capture_output=True, text=True, timeout=900)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return f"Chromium is not installed and `make browser` did not finish: {err}"
-    found = find_browser()
-    if found:
-        return found
-    out = (done.stdout + done.stderr).strip().splitlines()
-    return ("Chromium and chromedriver are not installed and `make browser` could not install them"
-            + (f": {out[-1]}" if out else ""))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _streamlit() -> list[str]:
-    exe = Path(sys.executable).with_name("streamlit")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "streamlit"]
-
-
-@contextlib.contextmanager
-def run_app(serving_dir: Path, artifacts_dir: Path, log_path: Path, timeout: float = 120.0,
-            env: dict | None = None) -> Iterator[str]:
-    """`streamlit run dashboard/app.py` on a free local port, pointed at a snapshot; yields its URL."""
-    port = free_port()
-    environ = {**os.environ, "ELV_SERVING_DIR": str(serving_dir), "ELV_ARTIFACTS_DIR": str(artifacts_dir),
-               "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env or {})}
-    for name in ("LLM_ENDPOINT", "LLM_API_KEY"):  # rule-based summaries: deterministic, no network
-        environ.pop(name, None)
-    cmd = [*_streamlit(), "run", "dashboard/app.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-           "--global.developmentMode", "false"]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not answer in {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)  # the group of the server this function started
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-
-
-@contextlib.contextmanager
-def chrome(paths: tuple[str, str], width: int = 1440, height: int = 1000) -> Iterator:
-    """A headless Chromium under Selenium with a fresh profile, closed and cleaned afterwards."""
-    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager look for downloads
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="elv-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = paths[0]
-    for flag in (*CHROME_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=paths[1]), options=options)
-    driver.set_page_load_timeout(120)
-    try:
-        yield driver
-    finally:
-        with contextlib.suppress(Exception):
-            driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def page_state(driver) -> dict:
-    return driver.execute_script(STATE_JS)
-
-
-def metrics(driver) -> list[list]:
-    return driver.execute_script(METRICS_JS)
-
-
-def wait_until(predicate, timeout: float, what: str, poll: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout:.0f} s for {what}")
-        time.sleep(poll)
-
-
-def kpis_ready(driver, label: str = KPI_LABEL) -> dict[str, str] | None:
-    """The KPIs by label once one labelled `label` shows a value and none is stale; else None."""
-    shown = metrics(driver)
-    if shown and not any(stale for _, _, stale in shown) and any(
-            lab.startswith(label) and value for lab, value, _ in shown):
-        return {lab: value for lab, value, _ in shown}
-    return None
-
-
-def settled(driver) -> dict | None:
-    """The page state once the script run has finished and nothing is stale; else None."""
-    state = page_state(driver)
-    return state if state["state"] == "notRunning" and not state["stale"] else None
-
-
-def problems(state: dict) -> list[str]:
-    found = [f"{state['exceptions']} Streamlit exception element(s)"] if state["exceptions"] else []
-    return found + [f"the text {t!r}" for t in ERROR_TEXTS if t in state["text"]]
-
-
-def campaigns_input(driver):
-    """The text input of the sidebar's Campaigns multiselect."""
-    from selenium.webdriver.common.by import By
-
-    for box in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebar"] [data-testid="stMultiSelect"]'):
-        if box.text.strip().startswith("Campaigns"):
-            return box.find_element(By.CSS_SELECTOR, "input")
-    raise AssertionError("no Campaigns box in the sidebar")
-
-
-def build_snapshot(folder: Path, size: str = "s"):
-    """Generate a world of `size` in folder/raw and run the whole graph; returns its Settings."""
-    from elv_assets.generator import generate_world
-    from elv_assets.settings import Settings
-    from elv_assets_tests.helpers import materialize_all
-
-    generate_world(folder / "raw", size=size, seed=7)
-    settings = Settings(folder / "raw", folder / "warehouse.duckdb", folder / "serving", folder / "artifacts", "")
-    result = materialize_all(settings, selection="*")
-    assert result.success, "the asset graph failed on the browser test's world"
-    return settings
-
 
 # ---------------------------------------------------------------------------------------------------------
 # The tests
@@ -241,8 +50,8 @@ def browser_paths() -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def snapshot(tmp_path_factory):
-    return build_snapshot(tmp_path_factory.mktemp("browser_world"))
+def snapshot(demo_run):
+    return demo_run.settings
 
 
 @pytest.fixture(scope="module")

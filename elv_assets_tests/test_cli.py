@@ -69,17 +69,13 @@ def test_run_rejects_a_selection_that_matches_nothing(tiny_settings, monkeypatch
     assert main(["run", "--data", str(tiny_settings.data_dir), "--select", "key:nothing/here"]) == 2
 
 
-@pytest.fixture(scope="module")
-def generated_world(tmp_path_factory) -> Path:
-    from elv_assets.generator import generate_world
-
-    folder = tmp_path_factory.mktemp("world") / "raw"
-    generate_world(folder, size="s", seed=11)
-    return folder
+@pytest.fixture
+def generated_world(demo_world) -> Path:
+    return demo_world
 
 
 def test_generated_world_validates_without_errors(generated_world):
-    from elv_assets.validation import validate_folder
+    from elv_assets.lakehouse.validation import validate_folder
 
     report = validate_folder(generated_world)
     assert not report.blocking, report.to_text()

@@ -1,8 +1,8 @@
 """The marketer dashboard, driven by Streamlit's AppTest on a snapshot published by a real pipeline run.
 
-One generated world and one run of the whole graph serve the module (the boosted candidates are kept small:
-the dashboard only needs a serving model, not a good one). Each test points the app at that snapshot, or at
-an empty folder, or at a copy with parts removed, through the same environment variables a deployment uses.
+The session's demo run (one generated world through the whole graph) serves the module. Each test points the
+app at that snapshot, or at an empty folder, or at a copy with parts removed, through the same environment
+variables a deployment uses.
 """
 
 from __future__ import annotations
@@ -19,27 +19,18 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import uploads
 from dashboard.demo import RunProgress
-from elv_assets.generator import generate_world
+from elv_assets.lakehouse.serving import read_manifest, snapshot_path
 from elv_assets.ml.reallocation import what_if
-from elv_assets.scoring import FolderRefused, score_folder
-from elv_assets.serving import read_manifest, snapshot_path
+from elv_assets.ml.scoring import FolderRefused, score_folder
 from elv_assets.settings import Settings
-from elv_assets_tests.helpers import materialize_all
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 VIEWS = ["overview", "trends", "leaderboards", "pacing", "what_if", "leads", "model_health", "drift_quality", "byod"]
-SMALL_BOOSTERS = {"ops": {"ml__candidate_models": {"config": {"lightgbm": {"n_estimators": 20},
-                                                             "xgboost": {"n_estimators": 20}}}}}
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Settings:
-    root = tmp_path_factory.mktemp("dashboard")
-    generate_world(root / "raw", size="s", seed=7)
-    settings = Settings(root / "raw", root / "warehouse.duckdb", root / "serving", root / "artifacts", "")
-    result = materialize_all(settings, selection="*", run_config=SMALL_BOOSTERS)
-    assert result.success
-    return settings
+@pytest.fixture
+def published(demo_run) -> Settings:
+    return demo_run.settings
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ import duckdb
 import pytest
 import yaml
 
-from elv_assets.definitions import ALL_ASSETS
+from elv_assets.defs import ALL_ASSETS
 from elv_assets.defs.jobs import LAKEHOUSE_SELECTION
 from elv_assets.defs.resources import Warehouse, build_resources
 from elv_assets.settings import DEFAULTS, Settings

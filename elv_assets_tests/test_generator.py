@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from elv_assets.generator import SIZES, WORLD_END_DATE, generate_world
+from elv_assets.demo.generator import SIZES, WORLD_END_DATE, generate_world
 
 HEADERS = {
     "ads.csv": "date,platform,campaign_id,campaign_name,adset_id,adset_name,ad_id,ad_name,spend,impressions,clicks,currency",

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from elv_assets.contracts.inputs import ColumnSpec
-from elv_assets.ingest import (
+from elv_assets.lakehouse.ingest import (
     UnreadableFile,
     date_problem_sql,
     number_sql,

@@ -1,5 +1,7 @@
 """The whole graph in-process on the tiny world: silver rules, attribution, gold, data quality."""
 
+import datetime as dt
+
 import pytest
 
 from elv_assets_tests.helpers import check_results, materialize_all, query
@@ -15,9 +17,9 @@ def built(tiny_settings):
 def test_every_asset_materialises_and_every_contract_check_passes(built):
     settings, result = built
     checks = check_results(result)
-    assert len(result.get_asset_materialization_events()) == 15
+    assert len(result.get_asset_materialization_events()) == 16
     contract_checks = {k: v for k, v in checks.items() if k[1] in ("contract", "input_contract")}
-    assert len(contract_checks) == 15
+    assert len(contract_checks) == 16
     assert all(ev.passed for ev in contract_checks.values())
 
 
@@ -221,7 +223,7 @@ def test_with_ads_spend_is_unknown_only_for_ad_sets_ads_csv_lacks(tmp_path):
 
 
 def test_without_ads_the_data_quality_report_and_summary_are_written(crm_only):
-    from elv_assets.summary import warehouse_summary
+    from elv_assets.reports.summary import warehouse_summary
 
     settings, _ = crm_only
     dq = query(settings, "SELECT * FROM monitoring.data_quality_report")
@@ -240,16 +242,41 @@ def test_as_of_defaults_to_the_latest_lead_when_silver_ads_is_empty():
 
     import duckdb
 
-    from elv_assets.warehouse import resolve_as_of
+    from elv_assets.lakehouse.warehouse import latest_dates, resolve_as_of
 
     con = duckdb.connect()
     con.execute("CREATE SCHEMA silver")
     con.execute("CREATE TABLE silver.ads (date DATE)")
     con.execute("CREATE TABLE silver.leads AS SELECT TIMESTAMP '2025-03-03 13:00' AS created_at")
-    assert resolve_as_of(con) == dt.date(2025, 3, 3)
+    assert resolve_as_of("", latest_dates(con)) == (dt.date(2025, 3, 3), "latest date in the data")
     con.execute("INSERT INTO silver.ads VALUES (DATE '2025-03-05')")
-    assert resolve_as_of(con) == dt.date(2025, 3, 5)
+    assert resolve_as_of("", latest_dates(con)) == (dt.date(2025, 3, 5), "latest date in the data")
+    assert resolve_as_of("2025-03-04", latest_dates(con)) == (dt.date(2025, 3, 4), "configured")
     con.execute("DELETE FROM silver.leads")
     con.execute("DELETE FROM silver.ads")
-    with pytest.raises(ValueError, match="are empty"):
-        resolve_as_of(con)
+    with pytest.raises(ValueError, match="no ad rows and no leads"):
+        resolve_as_of("", latest_dates(con))
+    with pytest.raises(ValueError, match="is not a date"):
+        resolve_as_of("31/03/2025", latest_dates(con))
+
+
+def test_the_run_records_its_one_as_of_date(tiny_settings):
+    result = materialize_all(tiny_settings)
+    assert result.success
+    recorded = query(tiny_settings, "SELECT * FROM gold.as_of_date")
+    assert recorded.as_of_date.dt.date.tolist() == [dt.date(2025, 3, 3)]
+    assert recorded.rule.tolist() == ["latest date in the data"] and recorded.run_id.tolist() == [result.run_id]
+    assert result.dagster_run.tags["as_of_date"] == "2025-03-03"  # not asked for: resolved, then tagged
+    assert check_results(result)[("gold/as_of_date", "contract")].passed
+    metadata = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    assert metadata["gold/adset_daily"]["as_of_date"].value == "2025-03-03"
+
+
+def test_a_run_that_asks_for_another_as_of_without_rebuilding_it_is_refused(tiny_settings):
+    assert materialize_all(tiny_settings).success
+    asked = {"resources": {"run_window": {"config": {"as_of_date": "2025-03-02"}}}}
+    result = materialize_all(tiny_settings, selection="key:gold/adset_daily", run_config=asked)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "asks for as of 2025-03-02, but the warehouse's tables are as of 2025-03-03" in \
+        failure.event_specific_data.error.message

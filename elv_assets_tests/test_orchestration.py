@@ -7,7 +7,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import dagster as dg
 
-from elv_assets.definitions import ALL_ASSETS, defs
+from elv_assets.definitions import defs
+from elv_assets.defs import ALL_ASSETS
 from elv_assets.defs.jobs import TRAINING_KEYS, alert_on_run_failure, data_folder_sensor
 from elv_assets.defs.resources import build_resources
 from elv_assets_tests.tiny_world import ADS
@@ -35,7 +36,7 @@ def test_both_schedules_run_by_default_and_pass_their_date():
         assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING and schedule.job_name == job
         assert schedule.execution_timezone == "UTC"
         request = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=when)).run_requests[0]
-        assert request.run_config["resources"]["run_window"]["config"]["as_of_date"] == "2026-03-09"
+        assert request.run_config["resources"]["run_window"]["config"]["as_of_date"] == "2026-03-08"  # the day before
     for job in ("daily_refresh", "weekly_retrain"):
         assert defs.resolve_job_def(job).op_retry_policy.max_retries == 3
 

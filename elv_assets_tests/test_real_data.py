@@ -2,9 +2,9 @@
 
 import pytest
 
-from elv_assets.real_data import REAL_FILE, import_online_advertising
+from elv_assets.demo.real_data import REAL_FILE, import_online_advertising
+from elv_assets.lakehouse.validation import validate_folder
 from elv_assets.settings import Settings
-from elv_assets.validation import validate_folder
 from elv_assets_tests.helpers import materialize_all, query
 
 pytestmark = pytest.mark.skipif(not REAL_FILE.exists(), reason="../shared/data/real is not beside this checkout")

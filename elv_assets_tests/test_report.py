@@ -11,7 +11,8 @@ import pandas as pd
 import plotly.offline
 import pytest
 
-from elv_assets.ml.report import SCHEMA_VERSION, RunReportInputs, json_clean, write_run_artifacts
+from elv_assets.reports.inputs import SCHEMA_VERSION, RunReportInputs, json_clean
+from elv_assets.reports.run_report import write_run_artifacts
 
 RUN_ID = "run-1234"
 SECTIONS = ["Join summary", "Maturity summary", "Split boundaries", "As-of date and windows",
@@ -27,7 +28,7 @@ def _metrics(pr_auc, roc_auc, brier, ece, lift_10, capture_10) -> dict:
 
 
 def _inputs(tmp_path: Path, adset_board: pd.DataFrame | None = None, disabled: str | None = None) -> RunReportInputs:
-    model_file = tmp_path / "objects" / "serving_model.joblib"
+    model_file = tmp_path / "ml" / "serving_model.joblib"
     model_file.parent.mkdir(parents=True)
     joblib.dump({"kind": "logistic"}, model_file)
     data = tmp_path / "raw"

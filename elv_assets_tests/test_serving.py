@@ -6,7 +6,7 @@ import threading
 import duckdb
 import pandas as pd
 
-from elv_assets.serving import KEEP, publish, read_manifest, snapshot_path
+from elv_assets.lakehouse.serving import KEEP, publish, read_manifest, snapshot_path
 
 
 def _warehouse(rows: int) -> duckdb.DuckDBPyConnection:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from elv_assets.validation import validate_folder
+from elv_assets.lakehouse.validation import validate_folder
 from elv_assets_tests.tiny_world import ADS, CONVERSIONS, LEADS, OUTCOMES, write_tiny_world
 
 

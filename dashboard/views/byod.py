@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import data, ui, uploads
 from dashboard.downloads import csv_bytes
-from elv_assets.scoring import FolderRefused
+from elv_assets.ml.scoring import FolderRefused
 
 FILES = {  # input name -> (label, required)
     "leads": ("Leads (CRM export, leads.csv)", True),

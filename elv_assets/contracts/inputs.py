@@ -20,7 +20,7 @@ TIMESTAMP = {"kind": "timestamp"}
 NULLABLE_INT = "Int64"  # pandas' nullable integer: counts that may be blank
 
 # Lead columns that can tie a lead to the ad platform's keys, best first.
-LEAD_KEY_COLUMNS = ("campaign_id", "adset_id", "ad_id", "utm_campaign", "utm_content", "campaign_name", "adset_name")
+LEAD_SOURCE_COLUMNS = ("campaign_id", "adset_id", "ad_id", "utm_campaign", "utm_content", "campaign_name", "adset_name")
 MAPPING_FIELDS = ("utm_campaign", "utm_content", "campaign_name", "adset_name")
 
 

@@ -12,6 +12,42 @@ JOIN_METHODS = ["id", "mapping", "name", "ambiguous", "unmatched"]
 DQ_KINDS = ["profile", "rule", "cross_table"]
 
 
+# Columns that mean the same in every table, described once: a table's contract describes its own columns,
+# this glossary the shared ones (the column schema each table is published with reads both).
+GLOSSARY = {
+    "lead_id": "CRM lead id (leads.csv).",
+    "created_at": "When the lead was created (leads.csv).",
+    "campaign_id": "Campaign id: the platform's, or the leads' own campaign value where there is no ads.csv.",
+    "campaign_name": "Campaign name as the ad platform shows it (ads.csv).",
+    "adset_id": "Ad set (ad group) id.",
+    "adset_name": "Ad set name as the ad platform shows it (ads.csv).",
+    "ad_id": "Ad id.",
+    "date": "The day.",
+    "platform": "Ad platform, lower case (meta, google, linkedin, ...).",
+    "spend": "Money spent, in the data's currency; blank when unknown (no ads.csv rows for it).",
+    "impressions": "Impressions served.",
+    "clicks": "Clicks.",
+    "leads": "CRM leads created.",
+    "qualified": "Leads that qualified.",
+    "bookings": "Meetings booked.",
+    "revenue": "Revenue of deals won, in the data's currency.",
+    "budget": "Daily budget in the data's currency (adsets.csv); blank without one.",
+    "daily_budget": "Daily budget in the data's currency (adsets.csv); blank without one.",
+    "pacing_ratio": "spend / budget; blank when either is unknown or 0.",
+    "pacing_status": "The platform's pacing status, normalised: under_pacing, on_pace, over_pacing or unknown.",
+    "platform_conversions": "Conversions the ad platform reports (conversions.csv), all types.",
+    "platform_conversion_value": "The value the ad platform reports for them, in the data's currency.",
+    "cpl": "Cost per lead: spend / leads; blank when spend is unknown or there are no leads.",
+    "roas": "Return on ad spend: revenue / spend; blank when spend is unknown or 0.",
+    "label": "1 when the lead qualified within the label window, 0 when the window closed without, blank while open.",
+    "split": "train, calib or test (by created_at, mature leads only), or unlabeled.",
+    "as_of_date": "The run's as-of date.",
+    "rank": "1 is the best; blank when not ranked.",
+    "window_start": "First day of the leaderboard window.",
+    "window_end": "Last day of the leaderboard window (the as-of date).",
+}
+
+
 class _Table(pa.DataFrameModel):
     class Config:
         strict = False  # leads keep their extra attribute columns
@@ -96,6 +132,25 @@ class SilverMapping(_Table):
     adset_id: Series[str] = pa.Field(nullable=True)
 
 
+AS_OF_RULES = ["configured", "latest date in the data"]
+
+
+class AsOfDate(_Table):
+    """The run's one as-of date: every gold table is what a marketer could have known at the end of that day."""
+
+    as_of_date: Series[pa.DateTime] = pa.Field(nullable=False, description="The last day the run's tables cover.")
+    rule: Series[str] = pa.Field(isin=AS_OF_RULES, description="Configured (a schedule's last complete day, --as-of, "
+                                 "ELV_AS_OF), or the latest date in the data.")
+    last_ad_date: Series[pa.DateTime] = pa.Field(nullable=True, description="The last day in silver.ads (blank: none).")
+    last_lead_date: Series[pa.DateTime] = pa.Field(nullable=True, description="The last day a lead was created.")
+    run_id: Series[str] = pa.Field(nullable=False, description="The Dagster run that resolved it.")
+    resolved_at: Series[pa.DateTime] = pa.Field(nullable=False, description="When it was resolved (UTC).")
+
+    @pa.dataframe_check(error="exactly one row")
+    def one_row(cls, df) -> bool:
+        return len(df) == 1
+
+
 class LeadAttribution(_Table):
     """Every lead with the campaign / ad set / ad it came from, and how that was decided."""
 
@@ -142,19 +197,22 @@ class AdsetDaily(_Table):
 class DataQualityReport(_Table):
     """Column profiles, silver rule hits and cross-table checks, one row each."""
 
-    kind: Series[str] = pa.Field(isin=DQ_KINDS)
-    table_name: Series[str] = pa.Field(nullable=True)
-    column_name: Series[str] = pa.Field(nullable=True)
-    check_name: Series[str] = pa.Field(nullable=True)
-    column_type: Series[str] = pa.Field(nullable=True)
-    rows: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0)
-    null_fraction: Series[float] = pa.Field(nullable=True, ge=0, le=1)
-    distinct_count: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0)
-    min_value: Series[str] = pa.Field(nullable=True)
-    max_value: Series[str] = pa.Field(nullable=True)
-    mean: Series[float] = pa.Field(nullable=True)
-    hits: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0)
-    detail: Series[str] = pa.Field(nullable=True)
+    kind: Series[str] = pa.Field(isin=DQ_KINDS,
+        description="profile (a column), rule (a silver cleaning rule) or cross_table (a check between tables).")
+    table_name: Series[str] = pa.Field(nullable=True, description="The table profiled or checked.")
+    column_name: Series[str] = pa.Field(nullable=True, description="The column profiled.")
+    check_name: Series[str] = pa.Field(nullable=True, description="The rule or cross-table check.")
+    column_type: Series[str] = pa.Field(nullable=True, description="The column's warehouse type.")
+    rows: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0, description="Rows in the table.")
+    null_fraction: Series[float] = pa.Field(nullable=True, ge=0, le=1, description="Share of blank values (0 to 1).")
+    distinct_count: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0,
+        description="Approximate number of distinct values.")
+    min_value: Series[str] = pa.Field(nullable=True, description="Smallest value, as text.")
+    max_value: Series[str] = pa.Field(nullable=True, description="Largest value, as text.")
+    mean: Series[float] = pa.Field(nullable=True, description="Mean of a numeric column.")
+    hits: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0,
+        description="Rows the rule changed or the check found.")
+    detail: Series[str] = pa.Field(nullable=True, description="What the rule or check means, in words.")
 
 
 LABEL_STATUSES = ["positive", "negative", "immature"]
@@ -170,7 +228,8 @@ class LeadLabels(_Table):
     campaign_id: Series[str] = pa.Field(nullable=True)
     adset_id: Series[str] = pa.Field(nullable=True)
     label: Series[NULLABLE_INT] = pa.Field(nullable=True, isin=[0, 1], description="1, 0, or blank while immature.")
-    label_status: Series[str] = pa.Field(isin=LABEL_STATUSES)
+    label_status: Series[str] = pa.Field(isin=LABEL_STATUSES,
+        description="positive, negative (window closed, not qualified) or immature (window open).")
     mature: Series[bool] = pa.Field(description="The label window closed by the end of the as_of day.")
     days_to_qualify: Series[float] = pa.Field(nullable=True, description="Days from creation to qualification.")
 
@@ -206,10 +265,11 @@ class LeadScores(_Table):
     p_qualified_14d: Series[float] = pa.Field(ge=0, le=1, description="Calibrated p(qualified within the window).")
     elv: Series[float] = pa.Field(ge=0, description="p x expected value of a qualified lead, in the data's currency.")
     rank: Series[NULLABLE_INT] = pa.Field(ge=1, unique=True)
-    decile: Series[NULLABLE_INT] = pa.Field(ge=1, le=10)
-    reason_1: Series[str] = pa.Field(nullable=True)
-    reason_2: Series[str] = pa.Field(nullable=True)
-    reason_3: Series[str] = pa.Field(nullable=True)
+    decile: Series[NULLABLE_INT] = pa.Field(ge=1, le=10, description="1 is the tenth of leads with the highest ELV.")
+    reason_1: Series[str] = pa.Field(nullable=True, description="The strongest reason for the score, in words.")
+    reason_2: Series[str] = pa.Field(nullable=True,
+        description="The second strongest reason for the score, in words.")
+    reason_3: Series[str] = pa.Field(nullable=True, description="The third strongest reason for the score, in words.")
 
 
 class Leaderboard(_Table):
@@ -217,12 +277,16 @@ class Leaderboard(_Table):
 
     leads: Series[NULLABLE_INT] = pa.Field(ge=0)
     spend: Series[float] = pa.Field(nullable=True, ge=0)
-    qualified_so_far: Series[NULLABLE_INT] = pa.Field(ge=0)
-    predicted_qualified: Series[float] = pa.Field(ge=0)
-    predicted_elv: Series[float] = pa.Field(ge=0)
-    elv_per_spend: Series[float] = pa.Field(nullable=True, ge=0)
+    qualified_so_far: Series[NULLABLE_INT] = pa.Field(ge=0,
+        description="Leads of the window that have qualified by the as-of date.")
+    predicted_qualified: Series[float] = pa.Field(ge=0,
+        description="Sum of the leads' p_qualified_14d: the qualified leads the window is expected to bring.")
+    predicted_elv: Series[float] = pa.Field(ge=0, description="Sum of the leads' ELV, in the data's currency.")
+    elv_per_spend: Series[float] = pa.Field(nullable=True, ge=0,
+        description="predicted_elv / spend: lead value bought per unit of spend; blank without spend.")
     cpl: Series[float] = pa.Field(nullable=True, ge=0)
-    cost_per_predicted_qualified: Series[float] = pa.Field(nullable=True, ge=0)
+    cost_per_predicted_qualified: Series[float] = pa.Field(nullable=True, ge=0,
+        description="spend / predicted_qualified; blank without spend.")
     low_volume: Series[bool] = pa.Field(description="Fewer leads than the minimum: not ranked.")
     rank: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=1)
 
@@ -239,13 +303,17 @@ class AdsetLeaderboard(Leaderboard):
 class FeatureDrift(_Table):
     """PSI of the most important features: training window against the last days of leads."""
 
-    feature: Series[str] = pa.Field(unique=True)
-    kind: Series[str] = pa.Field(isin=["numeric", "categorical"])
-    psi: Series[float] = pa.Field(ge=0)
-    band: Series[str] = pa.Field(isin=DRIFT_BANDS)
-    biggest_shift: Series[str] = pa.Field(nullable=True)
-    n_reference: Series[NULLABLE_INT] = pa.Field(ge=0)
-    n_current: Series[NULLABLE_INT] = pa.Field(ge=0)
+    feature: Series[str] = pa.Field(unique=True, description="A feature the serving model relies on.")
+    kind: Series[str] = pa.Field(isin=["numeric", "categorical"], description="numeric or categorical.")
+    psi: Series[float] = pa.Field(ge=0,
+        description="Population Stability Index, training window against the current window.")
+    band: Series[str] = pa.Field(isin=DRIFT_BANDS,
+        description="stable (below 0.1), moderate (0.1 to 0.25) or major (above 0.25).")
+    biggest_shift: Series[str] = pa.Field(nullable=True,
+        description="The bucket whose share moved most, with both shares.")
+    n_reference: Series[NULLABLE_INT] = pa.Field(ge=0, description="Leads in the reference (training) window.")
+    n_current: Series[NULLABLE_INT] = pa.Field(ge=0, description="Leads in the current window.")
+    importance: Series[float] = pa.Field(ge=0, description="Mean absolute contribution to the serving model's log-odds.")
 
 
 FORECAST_KINDS = ["backtest", "forecast"]
@@ -254,16 +322,21 @@ FORECAST_KINDS = ["backtest", "forecast"]
 class AdsetDailyFeatures(_Table):
     """Per (date, ad set): what was known at the end of the day before, and the day's own targets."""
 
-    date: Series[pa.DateTime] = pa.Field(nullable=False)
+    date: Series[pa.DateTime] = pa.Field(nullable=False,
+        description="The day the row describes; its features know only the days before it.")
     adset_id: Series[str] = pa.Field(nullable=False)
     is_future: Series[bool] = pa.Field(description="The as_of + 1 row: targets unknown, forecasts are for it.")
-    weekday: Series[NULLABLE_INT] = pa.Field(ge=1, le=7)
-    days_since_launch: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0)
+    weekday: Series[NULLABLE_INT] = pa.Field(ge=1, le=7,
+        description="ISO weekday of the date (1 Monday .. 7 Sunday).")
+    days_since_launch: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0,
+        description="Days since the ad set's first day with spend.")
     bookings_avg7: Series[float] = pa.Field(nullable=True, ge=0, description="Mean bookings over d-7 .. d-1.")
-    spend_avg7: Series[float] = pa.Field(nullable=True, ge=0)
-    pacing_ratio_avg7: Series[float] = pa.Field(nullable=True, ge=0)
-    budget: Series[float] = pa.Field(nullable=True, ge=0)
-    target_bookings: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0)
+    spend_avg7: Series[float] = pa.Field(nullable=True, ge=0, description="Mean daily spend over d-7 .. d-1.")
+    pacing_ratio_avg7: Series[float] = pa.Field(nullable=True, ge=0, description="Spend / budget over d-7 .. d-1.")
+    budget: Series[float] = pa.Field(nullable=True, ge=0,
+        description="The day's daily budget (for as_of + 1: today's).")
+    target_bookings: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0,
+        description="Bookings on the day itself (the bookings model's target); blank for as_of + 1.")
 
     @pa.dataframe_check(error="one row per (date, adset_id)")
     def one_row_per_day(cls, df) -> bool:
@@ -273,12 +346,12 @@ class AdsetDailyFeatures(_Table):
 class AdsetWeekly(_Table):
     """Weeks (Monday first) per ad set."""
 
-    week_start: Series[pa.DateTime] = pa.Field(nullable=False)
+    week_start: Series[pa.DateTime] = pa.Field(nullable=False, description="The Monday the week starts on.")
     adset_id: Series[str] = pa.Field(nullable=False)
-    days: Series[NULLABLE_INT] = pa.Field(ge=1, le=7)
-    spend: Series[float] = pa.Field(nullable=True, ge=0)
-    leads: Series[float] = pa.Field(nullable=True, ge=0)
-    bookings: Series[float] = pa.Field(nullable=True, ge=0)
+    days: Series[NULLABLE_INT] = pa.Field(ge=1, le=7, description="Days of the week with rows for the ad set.")
+    spend: Series[float] = pa.Field(nullable=True, ge=0, description="Money spent in the week; blank when unknown.")
+    leads: Series[float] = pa.Field(nullable=True, ge=0, description="CRM leads created in the week.")
+    bookings: Series[float] = pa.Field(nullable=True, ge=0, description="Meetings booked in the week.")
 
 
 class BookingsForecast(_Table):
@@ -286,10 +359,12 @@ class BookingsForecast(_Table):
 
     date: Series[pa.DateTime] = pa.Field(nullable=False)
     adset_id: Series[str] = pa.Field(nullable=False)
-    kind: Series[str] = pa.Field(isin=FORECAST_KINDS)
-    fold: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=1)
-    actual: Series[float] = pa.Field(nullable=True, ge=0)
-    predicted: Series[float] = pa.Field(ge=0)
+    kind: Series[str] = pa.Field(isin=FORECAST_KINDS,
+        description="backtest (a rolling-origin test prediction beside the actual) or forecast (for as_of + 1).")
+    fold: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=1,
+        description="The backtest fold (blank for the forecast).")
+    actual: Series[float] = pa.Field(nullable=True, ge=0, description="Bookings that day (blank for the forecast).")
+    predicted: Series[float] = pa.Field(ge=0, description="The model's expected bookings.")
     baseline: Series[float] = pa.Field(nullable=True, ge=0, description="The 7-day moving average of bookings.")
 
 
@@ -297,12 +372,16 @@ class PacingRisk(_Table):
     """Per ad set, for as_of + 1: the probability of under-pacing, the pace so far and what to do."""
 
     adset_id: Series[str] = pa.Field(nullable=False, unique=True)
-    date: Series[pa.DateTime] = pa.Field(nullable=False)
-    p_under_pace: Series[float] = pa.Field(ge=0, le=1)
-    pace_7d: Series[float] = pa.Field(nullable=True, ge=0)
-    budget: Series[float] = pa.Field(nullable=True, ge=0)
-    budget_left_in_month: Series[float] = pa.Field(nullable=True)
-    action: Series[str] = pa.Field(nullable=False)
+    date: Series[pa.DateTime] = pa.Field(nullable=False, description="The day at risk: as_of + 1.")
+    p_under_pace: Series[float] = pa.Field(ge=0, le=1,
+        description="Calibrated probability the ad set spends below the under-pacing share of its budget that day.")
+    pace_7d: Series[float] = pa.Field(nullable=True, ge=0, description="Spend / budget over the last 7 days.")
+    pace_yesterday: Series[float] = pa.Field(nullable=True, ge=0, description="Spend / budget on the as-of date.")
+    spend_month_to_date: Series[float] = pa.Field(nullable=True, ge=0, description="Spend so far in the as-of month.")
+    budget: Series[float] = pa.Field(nullable=True, ge=0, description="Its daily budget for the day.")
+    budget_left_in_month: Series[float] = pa.Field(nullable=True,
+        description="Latest daily budget x days in the month, less the month's spend so far.")
+    action: Series[str] = pa.Field(nullable=False, description="What to do, in plain words.")
 
 
 SILVER_MODELS = {

@@ -1,39 +1,42 @@
 """Jobs, schedules and sensors: the daily refresh, the weekly retrain, new files, failed runs.
 
 - `daily_refresh` (06:00): loads the data folder, rebuilds silver and gold, scores leads with the serving
-  model, forecasts bookings and pacing, checks drift and publishes the serving snapshot. No model is trained.
-- `weekly_retrain` (Monday 05:00): retrains the lead model, recalibrates, evaluates, runs the promotion gate,
-  retrains the bookings and pacing models, and writes the run report. Then the daily refresh uses them.
+  model, forecasts bookings and pacing, checks drift, writes the run report and publishes the serving
+  snapshot. No model is trained.
+- `weekly_retrain` (Monday 05:00): everything, the model steps included: the lakehouse is rebuilt as of the
+  same day first, so the models learn from the newest complete day and are stamped with it; the lead model
+  is retrained, recalibrated, evaluated and put through the promotion gate; the bookings and pacing models
+  are retrained; then the scores, boards and snapshot use them.
 - `data_folder_sensor`: new or changed files in ELV_DATA_DIR trigger the daily refresh once per distinct
-  set of files (the cursor is a fingerprint of names, sizes and modification times).
+  set of files (the cursor is a fingerprint of names, sizes and modification times), as of the latest date in
+  the data.
 - `alert_on_run_failure`: logs a clear message and, when ELV_ALERT_WEBHOOK is set, posts a JSON summary.
-Schedules pass their date as the run's as_of_date; the timezone is ELV_SCHEDULE_TIMEZONE (default UTC).
-Steps retry with backoff on transient errors (a locked file, a flaky read); a contract failure is not
-retried, and a failed run leaves the last good tables and snapshot serving.
+
+The schedules run as of the last complete day: the day before the tick, in ELV_SCHEDULE_TIMEZONE (default
+UTC). gold/as_of_date records that date once per run; every other asset reads it. Steps retry with backoff on
+transient errors (a locked file, a flaky read); a contract failure is not retried, and a failed run leaves the
+last good tables and snapshot serving.
 """
 
+import datetime as dt
 import hashlib
 import os
 from pathlib import Path
 
 import dagster as dg
 
-from elv_assets.alerts import failure_summary, post
-from elv_assets.runner import error_text
+from elv_assets.alerts import error_text, failure_summary, post
 from elv_assets.settings import Settings
 
 # The lakehouse alone (no models): what loads and cleans the data. Useful on data too young to train on.
 LAKEHOUSE_SELECTION = (
-    "group:bronze or group:silver or key:gold/lead_attribution or key:gold/adset_daily "
+    "group:bronze or group:silver or key:gold/as_of_date or key:gold/lead_attribution or key:gold/adset_daily "
     "or key:monitoring/data_quality_report"
 )
-# What the weekly job trains; the daily job reuses what these last wrote.
-TRAINING_SELECTION = (
-    "key:gold/training_table or key:ml/candidate_models or key:ml/model or key:ml/calibrator "
-    "or key:ml/evaluation or key:ml/serving_model or key:ml/bookings_model or key:ml/pacing_risk_model "
-    "or key:ml/run_report"
-)
-TRAINING_KEYS = [dg.AssetKey(k.split(":")[1].split("/")) for k in TRAINING_SELECTION.split(" or ")]
+# What only the weekly job trains; the daily job reuses what these last wrote.
+TRAINING_KEYS = [dg.AssetKey(k.split("/")) for k in (
+    "gold/training_table", "ml/candidate_models", "ml/model", "ml/calibrator", "ml/evaluation", "ml/serving_model",
+    "ml/bookings_model", "ml/pacing_risk_model")]
 
 TRANSIENT_RETRIES = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
@@ -42,8 +45,13 @@ def schedule_timezone() -> str:
     return os.environ.get("ELV_SCHEDULE_TIMEZONE") or "UTC"
 
 
-def _as_of_request(context: dg.ScheduleEvaluationContext, job_name: str) -> dg.RunRequest:
-    as_of = context.scheduled_execution_time.date().isoformat()
+def last_complete_day(tick: dt.datetime) -> dt.date:
+    """The as-of date of a scheduled run: the day before the tick (the tick's own day is still running)."""
+    return tick.date() - dt.timedelta(days=1)
+
+
+def as_of_request(context: dg.ScheduleEvaluationContext, job_name: str) -> dg.RunRequest:
+    as_of = last_complete_day(context.scheduled_execution_time).isoformat()
     return dg.RunRequest(
         run_key=f"{job_name}:{as_of}",
         run_config={"resources": {"run_window": {"config": {"as_of_date": as_of}}}},
@@ -55,39 +63,32 @@ daily_refresh_job = dg.define_asset_job(
     "daily_refresh",
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*TRAINING_KEYS),
     description="Load the data folder; rebuild silver and gold; score leads with the serving model; forecast "
-                "bookings and pacing; check drift; publish the serving snapshot. Trains nothing.",
+                "bookings and pacing; check drift; write the run report; publish the serving snapshot. Trains nothing.",
     op_retry_policy=TRANSIENT_RETRIES,
 )
 
 weekly_retrain_job = dg.define_asset_job(
     "weekly_retrain",
-    selection=dg.AssetSelection.assets(*TRAINING_KEYS),
-    description="Retrain the lead model, recalibrate, evaluate and run the promotion gate; retrain the bookings "
-                "and pacing models; write the run report.",
+    selection=dg.AssetSelection.all(),
+    description="Everything the daily refresh does, and before the scores: retrain the lead model, recalibrate, "
+                "evaluate and run the promotion gate; retrain the bookings and pacing models.",
     op_retry_policy=TRANSIENT_RETRIES,
 )
 
 
-@dg.schedule(
-    job=daily_refresh_job,
-    cron_schedule="0 6 * * *",
-    execution_timezone=schedule_timezone(),
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every morning, as of the scheduled date.",
-)
-def daily_refresh_schedule(context: dg.ScheduleEvaluationContext):
-    return _as_of_request(context, "daily_refresh")
+def as_of_schedule(name: str, job, cron: str, description: str) -> dg.ScheduleDefinition:
+    """A schedule that runs `job` as of the last complete day, running from the start."""
+    return dg.ScheduleDefinition(
+        name=name, job=job, cron_schedule=cron, execution_timezone=schedule_timezone(),
+        default_status=dg.DefaultScheduleStatus.RUNNING, description=description,
+        execution_fn=lambda context: as_of_request(context, job.name),
+    )
 
 
-@dg.schedule(
-    job=weekly_retrain_job,
-    cron_schedule="0 5 * * 1",
-    execution_timezone=schedule_timezone(),
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every Monday before the daily refresh, as of the scheduled date.",
-)
-def weekly_retrain_schedule(context: dg.ScheduleEvaluationContext):
-    return _as_of_request(context, "weekly_retrain")
+daily_refresh_schedule = as_of_schedule("daily_refresh_schedule", daily_refresh_job, "0 6 * * *",
+                                        "Every morning, as of the last complete day (yesterday).")
+weekly_retrain_schedule = as_of_schedule("weekly_retrain_schedule", weekly_retrain_job, "0 5 * * 1",
+                                         "Every Monday before the daily refresh, as of the last complete day (Sunday).")
 
 
 def folder_fingerprint(folder: Path) -> str | None:

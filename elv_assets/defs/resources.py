@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import dagster as dg
 import duckdb
 
+from elv_assets.lakehouse.files import ArtifactStore
 from elv_assets.settings import Settings
 
 
@@ -49,10 +50,30 @@ class ElvSettings(dg.ConfigurableResource):
     artifacts_dir: str
 
 
-class RunWindow(dg.ConfigurableResource):
-    """The run-level as_of date, YYYY-MM-DD; "" means the latest date in the data.
+class Artifacts(dg.ConfigurableResource):
+    """The artefact store: one joblib file per model or report asset, keyed by its asset key."""
 
-    Its own resource so a schedule or a launch can set it alone:
+    root: str
+
+    @property
+    def store(self) -> ArtifactStore:
+        return ArtifactStore(self.root)
+
+    def exists(self, key: str) -> bool:
+        return self.store.exists(key)
+
+    def load(self, key: str):
+        return self.store.load(key)
+
+    def save(self, key: str, obj) -> None:
+        self.store.save(key, obj)
+
+
+class RunWindow(dg.ConfigurableResource):
+    """The as-of date asked for, YYYY-MM-DD; "" means the latest date in the data.
+
+    Read once per run, by gold/as_of_date, which records the date every other asset then reads. Its own
+    resource so a schedule or a launch can set it alone:
     run_config = {"resources": {"run_window": {"config": {"as_of_date": "2025-03-31"}}}}.
     """
 
@@ -81,6 +102,7 @@ def build_resources(settings: Settings | None = None) -> dict:
             serving_dir=str(settings.serving_dir),
             artifacts_dir=str(settings.artifacts_dir),
         ),
+        "artifacts": Artifacts(root=str(settings.artifacts_dir)),
         "run_window": RunWindow(as_of_date=settings.as_of),
         "chain": ChainSettings(),
     }

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from elv_assets.build import Build, Built
+
 COUNTS = ("spend", "impressions", "clicks", "leads", "qualified", "bookings")
 
 
@@ -94,3 +96,35 @@ def adset_weekly_select() -> str:
         GROUP BY ALL
         ORDER BY week_start, adset_id
     """
+
+
+_WHAT = {"spend": "spend", "impressions": "impressions", "clicks": "clicks", "leads": "CRM leads",
+         "qualified": "qualified leads", "bookings": "bookings", "budget": "daily budget",
+         "pacing_ratio": "spend / budget", "under_paced": "whether it under-paced"}
+
+
+def describe_daily_feature(column: str) -> str | None:
+    """A column of gold.adset_daily_features in words (the lagged families are named by a pattern)."""
+    metric, _, window = column.rpartition("_")
+    if metric in _WHAT and window == "lag1":
+        return f"The day before's {_WHAT[metric]} (d-1)."
+    if metric in _WHAT and window in ("avg7", "avg28"):
+        return f"Mean daily {_WHAT[metric]} over the {window[3:]} days before (d-{window[3:]} .. d-1)."
+    ratios = {"ctr_7d": "clicks / impressions", "cpc_7d": "spend / clicks", "cpm_7d": "spend / impressions x 1000"}
+    if column in ratios:
+        return f"{ratios[column]} over d-7 .. d-1."
+    targets = {"target_spend": "Spend on the day itself (a target: blank for as_of + 1).",
+               "target_under_paced": "Whether the day itself under-paced (the pacing model's target)."}
+    return targets.get(column)
+
+
+def build_adset_daily_features(b: Build) -> Built:
+    staged = b.stage(adset_features_select(b.as_of, b.config.under_pacing_share))
+    share = b.con.execute(f"SELECT avg(target_under_paced::INT) FROM {staged}").fetchall()[0][0]
+    return Built(metadata={"under_pacing_share": b.config.under_pacing_share,
+                           "under_paced_day_share": round(float(share), 4) if share is not None else None})
+
+
+def build_adset_weekly(b: Build) -> Built:
+    b.stage(adset_weekly_select())
+    return Built()

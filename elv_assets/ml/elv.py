@@ -77,6 +77,22 @@ def feature_label(feature: str) -> str:
     return feature.replace("_", " ")
 
 
+_CONTEXT = {"platform": "The ad platform of the lead's campaign (from ads.csv).",
+            "weekday": "Day of the week the lead was created (Mon .. Sun).",
+            "hour": "Hour of the day the lead was created (0-23)."}
+
+
+def describe_feature(column: str) -> str:
+    """A column of the lead-features tables in words, for their column schema."""
+    if column in _CONTEXT:
+        return _CONTEXT[column]
+    label = feature_label(column)
+    if label != column.replace("_", " "):
+        ends = "the day before the lead was created (feature_lag_days)"
+        return f"The lead's {label}, up to {ends}; blank when unknown (no ad rows for it)."
+    return "A lead attribute from leads.csv (text), used as a categorical feature."
+
+
 def _value_texts(feature: str, values: np.ndarray) -> np.ndarray:
     """Values as a person reads them: percentages for CTR and trends, money with 2 decimals, counts whole."""
     s = pd.Series(values, dtype=object)

@@ -12,15 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from elv_assets.build import Build, Built
 from elv_assets.contracts.inputs import LeadsInput, column_specs
+from elv_assets.lakehouse.warehouse import columns
 from elv_assets.ml.labels import as_of_end
 
 LEVELS = {"adset": "adset_id", "campaign": "campaign_id"}
 WINDOWS = (7, 28)
 WINDOW_METRICS = ("spend", "impressions", "clicks", "ctr", "cpc", "cpm", "active_days")
 TREND_METRICS = ("spend", "clicks")
-# Lead columns that are keys, not attributes: everything else in silver.leads is a feature.
-LEAD_KEY_COLUMNS = tuple(column_specs(LeadsInput))
+# The columns the leads contract names (ids, timestamps, source keys): everything else in silver.leads is an attribute.
+LEAD_CONTRACT_COLUMNS = tuple(column_specs(LeadsInput))
 CALENDAR_NUMERIC = ("hour",)
 CALENDAR_CATEGORICAL = ("weekday",)
 CONTEXT_CATEGORICAL = ("platform", "campaign_id")
@@ -79,7 +81,17 @@ class FeatureColumns:
 
 def lead_attribute_columns(silver_leads_columns: list[str]) -> list[str]:
     """The extra columns of leads.csv (form, country, device, ...): categorical features."""
-    return [c for c in silver_leads_columns if c not in LEAD_KEY_COLUMNS]
+    return [c for c in silver_leads_columns if c not in LEAD_CONTRACT_COLUMNS]
+
+
+# Columns of gold.lead_features (and the training table) that are neither attributes nor ad features.
+FEATURE_TABLE_KEYS = ("lead_id", "created_at", "adset_id", "label", "split")
+
+
+def attributes_in(table_columns: list[str]) -> list[str]:
+    """The lead attributes among a lead-features table's columns (whatever leads.csv brought beyond its contract)."""
+    known = set(FEATURE_TABLE_KEYS) | set(CONTEXT_CATEGORICAL) | set(CALENDAR_NUMERIC) | set(CALENDAR_CATEGORICAL)
+    return [c for c in table_columns if c not in known and c not in ad_feature_names()]
 
 
 def feature_columns(attributes: list[str]) -> FeatureColumns:
@@ -116,3 +128,13 @@ def lead_features_select(as_of: dt.date, lag_days: int, attributes: list[str],
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def build_lead_features(b: Build) -> Built:
+    attrs = lead_attribute_columns(columns(b.con, "silver.leads"))
+    b.stage(lead_features_select(b.as_of, b.chain.feature_lag_days, attrs))
+    cols = feature_columns(attrs)
+    return Built(metadata={
+        "feature_lag_days": b.chain.feature_lag_days, "numeric_features": len(cols.numeric),
+        "categorical_features": len(cols.categorical), "lead_attributes": ", ".join(attrs) or "none",
+    })

@@ -29,6 +29,7 @@ from sklearn.metrics import (
 )
 from sklearn.pipeline import Pipeline
 
+from elv_assets.build import Build, Built, Check, Skip
 from elv_assets.ml.models import THREADS, CategoryCoder
 
 ID_COLUMNS = ("date", "adset_id", "is_future")
@@ -89,12 +90,17 @@ class Fold:
     test_end: pd.Timestamp  # inclusive
 
 
+class TooLittleHistory(ValueError):
+    """Fewer days than a backtest needs; the message says how many."""
+
+
 def rolling_folds(dates: pd.Series, folds: int = 4, horizon_days: int = 14, min_train_days: int = 28) -> list[Fold]:
     """Consecutive test windows over the last folds x horizon days; each trains on all days before it."""
     days = pd.Series(sorted(pd.to_datetime(dates).dt.normalize().unique()))
     if len(days) < min_train_days + folds * horizon_days:
-        raise ValueError(f"a {folds}-fold backtest of {horizon_days}-day windows after {min_train_days} training "
-                         f"days needs {min_train_days + folds * horizon_days} days of history, got {len(days)}")
+        raise TooLittleHistory(f"a {folds}-fold backtest of {horizon_days}-day windows after {min_train_days} "
+                               f"training days needs {min_train_days + folds * horizon_days} days of history, "
+                               f"got {len(days)}")
     first_test = len(days) - folds * horizon_days
     out = []
     for k in range(folds):
@@ -223,6 +229,10 @@ def fit_pacing(df: pd.DataFrame, params: dict | None = None, seed: int = 0) -> P
     train = known[known["date"] < calib_start]
     calib = known[(known["date"] >= calib_start) & (known["date"] < test_start)]
     test = known[known["date"] >= test_start]
+    for name, part in (("training", train), ("calibration", calib), ("test", test)):
+        if part["target_under_paced"].nunique() < 2:
+            raise TooLittleHistory(f"the {name} window ({len(part):,} ad-set days) holds only "
+                                   f"{'under-paced' if part['target_under_paced'].all() else 'on-pace'} days")
     pipe = _pipeline(XGBClassifier(random_state=seed, n_jobs=THREADS, tree_method="hist", eval_metric="logloss",
                                    **{**PACING_PARAMS, **(params or {})}), numeric, categorical)
     pipe.fit(_frame(train, numeric, categorical), train["target_under_paced"])
@@ -235,3 +245,96 @@ def fit_pacing(df: pd.DataFrame, params: dict | None = None, seed: int = 0) -> P
     model.metrics = {"model": classification_report(y, model.probability(test)),
                      "naive": classification_report(y, naive)}
     return model
+
+
+# --- builds -------------------------------------------------------------------------------------------
+
+BOOKINGS_MODEL_KEY = "ml/bookings_model"
+PACING_MODEL_KEY = "ml/pacing_risk_model"
+NO_PACING = ("Pacing cannot be learned: no day has both spend and a budget with both outcomes seen (ads.csv and "
+             "adsets.csv are needed). gold.pacing_risk stays empty.")
+
+
+def daily_features(b: Build, future_only: bool = False) -> pd.DataFrame:
+    """gold.adset_daily_features; `future_only`: just the as_of + 1 rows the forecasts are for."""
+    df = b.fetch("SELECT * FROM gold.adset_daily_features" + (" WHERE is_future" if future_only else ""))
+    df["date"] = pd.to_datetime(df["date"])
+    return df
+
+
+def build_bookings_model(b: Build) -> Built:
+    """Next-day bookings per ad set, with its rolling-origin backtest against the 7-day average."""
+    df = daily_features(b)
+    cfg = b.config
+    params = {"n_estimators": cfg.n_estimators, "max_depth": cfg.max_depth, "learning_rate": cfg.learning_rate}
+    try:
+        folds = rolling_folds(df.loc[~df["is_future"], "date"], cfg.folds, cfg.horizon_days, cfg.min_train_days)
+    except TooLittleHistory as exc:
+        raise Skip(f"Too little ad-set history to forecast bookings: {exc}.") from None
+    per_fold, predictions = backtest_bookings(df, folds, params, cfg.seed)
+    overall = pooled(predictions)
+    pipe, numeric, categorical = fit_bookings(df, params, cfg.seed)
+    imp = importances(pipe, df[~df["is_future"]], numeric, categorical)
+    m, base = overall["model"], overall["baseline"]
+    check = Check(
+        "beats_baseline", passed=m["wape"] < base["wape"],
+        description=(f"Backtest WAPE {m['wape']:.3f} against the 7-day average's {base['wape']:.3f} "
+                     f"(ratio {m['wape'] / base['wape']:.3f}; a perfect expected-count forecast would still score "
+                     f"about {overall['poisson_floor_wape']:.3f}, from Poisson noise alone)."),
+        metadata={"model_wape": m["wape"], "baseline_wape": base["wape"]})
+    show = per_fold.assign(train_end=per_fold["train_end"].dt.date, test_end=per_fold["test_end"].dt.date)
+    cols = ["fold", "train_end", "test_end", "test_rows", "model_mae", "baseline_mae", "model_rmse", "baseline_rmse",
+            "model_r2", "baseline_r2", "model_wape", "baseline_wape"]
+    artifact = {"pipeline": pipe, "numeric": numeric, "categorical": categorical, "per_fold": per_fold,
+                "predictions": predictions, "overall": overall, "importances": imp}
+    return Built(artifact=artifact, checks=[check], metadata={
+        **{f"backtest/model_{k}": v for k, v in m.items()},
+        **{f"backtest/baseline_{k}": v for k, v in base.items()},
+        "backtest/wape_ratio": round(m["wape"] / base["wape"], 4) if base["wape"] else None,
+        "backtest/poisson_floor_wape": round(overall["poisson_floor_wape"] or 0, 4),
+        "folds": show[cols].round(3), "importances": imp.head(15).round(4),
+    })
+
+
+def build_bookings_forecast(b: Build) -> Built:
+    """The backtest's predictions beside actuals and the baseline, and the forecast for as_of + 1."""
+    if not b.has(BOOKINGS_MODEL_KEY):
+        raise Skip("No bookings model yet: it is trained once there is enough ad-set history (ml/bookings_model).")
+    saved = b.load(BOOKINGS_MODEL_KEY)
+    future = daily_features(b, future_only=True)
+    forecast = pd.DataFrame({
+        "date": future["date"].to_numpy(), "adset_id": future["adset_id"].to_numpy(),
+        "campaign_id": future["campaign_id"].to_numpy(), "kind": "forecast", "fold": pd.NA, "actual": float("nan"),
+        "predicted": predict(saved["pipeline"], future, saved["numeric"], saved["categorical"]).clip(0),
+        "baseline": future["bookings_avg7"].to_numpy(dtype=float),
+    })
+    backtest = saved["predictions"].assign(kind="backtest")
+    frame = pd.concat([backtest, forecast], ignore_index=True)[
+        ["date", "adset_id", "campaign_id", "kind", "fold", "actual", "predicted", "baseline"]]
+    frame["fold"] = frame["fold"].astype("Int64")
+    b.stage_frame(frame)
+    return Built(metadata={
+        "forecast_date": str(future["date"].max().date()) if len(future) else "none",
+        "forecast_total": round(float(forecast["predicted"].sum()), 2),
+        "baseline_total": round(float(forecast["baseline"].fillna(0).sum()), 2),
+    })
+
+
+def build_pacing_risk_model(b: Build) -> Built:
+    df = daily_features(b)
+    if df["target_under_paced"].nunique() < 2:
+        raise Skip(NO_PACING)
+    cfg = b.config
+    try:
+        model = fit_pacing(df, {"n_estimators": cfg.n_estimators, "max_depth": cfg.max_depth}, cfg.seed)
+    except TooLittleHistory as exc:
+        raise Skip(f"Too little pacing history to learn from: {exc}.") from None
+    m, naive = model.metrics["model"], model.metrics["naive"]
+    check = Check("beats_naive", passed=(m["pr_auc"] or 0) > (naive["pr_auc"] or 0),
+                  description=f"PR-AUC {m['pr_auc']:.3f} against today's-status-carried-forward {naive['pr_auc']:.3f}.")
+    table = pd.DataFrame(model.metrics).T.reset_index(names="score")
+    return Built(artifact=model, checks=[check], metadata={
+        **{f"test/model_{k}": v for k, v in m.items()}, **{f"test/naive_{k}": v for k, v in naive.items()},
+        "calib_start": str(model.calib_start.date()), "test_start": str(model.test_start.date()),
+        "comparison": table.round(3),
+    })

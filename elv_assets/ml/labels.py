@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from elv_assets.build import Build, Built, Check, Skip
+
 LABEL_STATUSES = ("positive", "negative", "immature")
 
 
@@ -49,3 +51,49 @@ def labels_select(as_of: dt.date, window_days: int, leads: str = "gold.lead_attr
         FROM joined
         ORDER BY created_at, lead_id
     """
+
+
+def labelled_counts(con, table: str = "gold.lead_labels") -> tuple[int, int]:
+    """(mature leads, mature positives)."""
+    return tuple(int(v or 0) for v in con.execute(
+        f"SELECT count(*) FILTER (WHERE mature), count(*) FILTER (WHERE mature AND label = 1) FROM {table}"
+    ).fetchall()[0])
+
+
+def too_few_labels(mature: int, positives: int, chain) -> str | None:
+    """None when the mature cohort is big enough to learn from, else what is missing, in words."""
+    short = []
+    if mature < chain.min_labelled:
+        short.append(f"{mature:,} labelled leads (need {chain.min_labelled:,}: {chain.min_labelled - mature:,} more)")
+    if positives < chain.min_positives:
+        short.append(f"{positives:,} qualified among them (need {chain.min_positives:,}: "
+                     f"{chain.min_positives - positives:,} more)")
+    if not short:
+        return None
+    return (f"Too few mature labels to train on: {' and '.join(short)}. A lead is labelled once it is "
+            f"{chain.label_window_days} days old; wait for more leads to mature or lower the minimums.")
+
+
+def require_labels(b: Build) -> None:
+    """Skip a training step while the mature cohort is too small (the model waits for labels)."""
+    problem = too_few_labels(*labelled_counts(b.con), b.chain)
+    if problem:
+        raise Skip(problem)
+
+
+def build_lead_labels(b: Build) -> Built:
+    staged = b.stage(labels_select(b.as_of, b.chain.label_window_days))
+    by_status = dict(b.con.execute(f"SELECT label_status, count(*) FROM {staged} GROUP BY 1").fetchall())
+    mature, positives = labelled_counts(b.con, staged)
+    problem = too_few_labels(mature, positives, b.chain)
+    enough = Check(
+        "enough_labels", passed=problem is None, severity="error",
+        description=problem or f"{mature:,} mature leads, {positives:,} qualified.",
+        metadata={"mature": mature, "positives": positives, "min_labelled": b.chain.min_labelled,
+                  "min_positives": b.chain.min_positives},
+    )
+    return Built(checks=[enough], metadata={
+        "window_days": b.chain.label_window_days,
+        **{f"leads/{s}": int(by_status.get(s, 0)) for s in LABEL_STATUSES},
+        "mature_positive_rate": round(positives / mature, 4) if mature else None,
+    })

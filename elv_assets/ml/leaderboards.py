@@ -11,12 +11,18 @@ Leads tied to no campaign form one `(unattributed)` row, shown but never ranked.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
+from elv_assets.build import Build, Built, Skip
 from elv_assets.ml.elv import UNKNOWN_CAMPAIGN
 from elv_assets.ml.labels import as_of_end
 
+WINDOW_DAYS = 28  # leads created and money spent in the last N days up to as_of
+MIN_LEADS = 30  # fewer leads than this: flagged low_volume and not ranked
+MIN_ADSET_KEY_SHARE = 0.5  # the ad-set board needs at least this share of leads with an ad set
 
-def leaderboard_select(level: str, as_of: dt.date, window_days: int, min_leads: int, empty: bool = False) -> str:
+
+def leaderboard_select(level: str, as_of: dt.date, window_days: int, min_leads: int) -> str:
     if level not in ("campaign", "adset"):
         raise ValueError(f"level must be campaign or adset, not {level!r}")
     key = f"{level}_id"
@@ -53,7 +59,6 @@ def leaderboard_select(level: str, as_of: dt.date, window_days: int, min_leads: 
                                 {key}) END AS rank,
                DATE '{start}' AS window_start, DATE '{as_of}' AS window_end
         FROM measured
-        {"WHERE false" if empty else ""}
         ORDER BY rank NULLS LAST, predicted_elv DESC, {key}
     """
 
@@ -71,3 +76,18 @@ def adset_keys_missing(con, min_share: float) -> str | None:
         return None
     return (f"Only {share:.0%} of leads carry an ad-set id (by id, mapping or name); ranking ad sets needs at "
             f"least {min_share:.0%}. Export the ad set in the CRM or add UTM values to mapping.csv.")
+
+
+def leaderboard_build(level: str) -> Callable[[Build], Built]:
+    """The campaign or ad-set board; the ad-set board is skipped when too few leads carry an ad set to rank them."""
+    def build(b: Build) -> Built:
+        cfg = b.config
+        disabled = adset_keys_missing(b.con, cfg.min_adset_key_share) if level == "adset" else None
+        if disabled:
+            raise Skip(disabled)
+        staged = b.stage(leaderboard_select(level, b.as_of, cfg.window_days, cfg.min_leads))
+        top = b.con.execute(f"SELECT {level}_id FROM {staged} WHERE rank = 1").fetchall()
+        return Built(metadata={"window_days": cfg.window_days, "min_leads": cfg.min_leads,
+                               "best": top[0][0] if top else "none"})
+
+    return build

@@ -8,6 +8,9 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from elv_assets.build import Build, Built, Skip
+from elv_assets.ml.forecasting import NO_PACING, PACING_MODEL_KEY, daily_features
+
 AT_RISK = 0.5  # probability from which an ad set is called at risk of under-pacing
 OVER = 1.10  # a 7-day pace above this is overspending
 
@@ -44,3 +47,25 @@ def recommended_action(row) -> str:
     if pace is not None and not pd.isna(pace) and pace > OVER:
         return f"Spending above its budget ({_pct(pace)} over 7 days): check the budget cap and the bid strategy."
     return f"On pace ({_pct(pace)} of budget over 7 days): no action needed."
+
+
+RISK_COLUMNS = ["adset_id", "campaign_id", "platform", "date", "p_under_pace", "pace_7d", "pace_yesterday", "budget",
+                "spend_month_to_date", "budget_left_in_month", "action"]
+
+
+def build_pacing_risk(b: Build) -> Built:
+    """Per ad set with a budget for as_of + 1: the risk of under-pacing, the pace so far and what to do."""
+    future = daily_features(b, future_only=True)
+    future = future[future["budget"].notna()].copy()  # live tomorrow: a budget for the day
+    if not b.has(PACING_MODEL_KEY):
+        raise Skip(NO_PACING)
+    if future.empty:
+        raise Skip(f"No ad set has a budget for {b.as_of + dt.timedelta(days=1)} (adsets.csv: every end_date has passed).")
+    model = b.load(PACING_MODEL_KEY)
+    future["p_under_pace"] = model.probability(future)
+    frame = future.merge(month_budget_left(b.con, b.as_of), on="adset_id", how="left")
+    frame = frame.assign(pace_7d=frame["pacing_ratio_avg7"], pace_yesterday=frame["pacing_ratio_lag1"])
+    frame["action"] = [recommended_action(r) for r in frame.itertuples()]
+    frame = frame[RISK_COLUMNS].sort_values("p_under_pace", ascending=False).reset_index(drop=True)
+    b.stage_frame(frame)
+    return Built(metadata={"at_risk": int((frame["p_under_pace"] >= AT_RISK).sum()), "ad_sets": len(frame)})

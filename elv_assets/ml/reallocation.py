@@ -29,6 +29,7 @@ import heapq
 import numpy as np
 import pandas as pd
 
+from elv_assets.build import Build, Built, Check, Skip
 from elv_assets.ml.response import marginal, saturating
 
 QUANTILES = (0.1, 0.9)
@@ -253,3 +254,36 @@ def what_if(curves: pd.DataFrame, budgets: dict[str, float]) -> dict:
         "unknown": unknown,
         "note": "; ".join(notes),
     }
+
+
+RECOMMENDATION_PREVIEW = ["adset_id", "current_budget", "recommended_budget", "change_pct", "expected_elv_change",
+                          "expected_elv_change_p10", "expected_elv_change_p90", "reason"]
+
+
+def build_budget_recommendation(b: Build) -> Built:
+    """The total daily budget moved to where one more unit of spend buys the most ELV, within the limits."""
+    curves = b.fetch("SELECT * FROM gold.spend_response ORDER BY adset_id")
+    active = active_curves(curves) if not curves.empty else curves
+    if active.empty:
+        raise Skip("No active ad set with a response curve: gold.spend_response is empty (see why there) or no "
+                   "ad set spent anything lately.")
+    cfg = b.config
+    rec = recommend(active, cfg.total_budget, cfg.max_change, cfg.step)
+    rec["recommended_budget"] = round_to_cents(rec["recommended_budget"])
+    rec["change"] = rec["recommended_budget"] - rec["current_budget"]
+    rec["as_of_date"] = pd.Timestamp(b.as_of)
+    b.stage_frame(rec.sort_values(["change", "adset_id"], ascending=[False, True], kind="mergesort"), typed=True)
+    feasible = Check("feasible", passed=bool(rec.attrs.get("feasible", True)),
+                     description=rec.attrs.get("note") or "The total budget fits within the limits.")
+    totals, extra = rec.attrs["totals"], {}
+    for m in METRICS:
+        extra[f"expected_{m}_change"] = round(totals[m]["change"], 3)
+        extra[f"expected_{m}_change_range"] = f"{totals[m]['p10']:,.2f} to {totals[m]['p90']:,.2f}"
+    return Built(checks=[feasible], metadata={
+        "max_change": cfg.max_change, **extra,
+        "total_budget": round(rec.attrs["total_budget"], 2), "allocated": round(rec.attrs["allocated"], 2),
+        "moved": round(float(rec["change"].clip(lower=0).sum()), 2), "raised": int((rec["change"] > 0.005).sum()),
+        "cut": int((rec["change"] < -0.005).sum()), "marginal_level": round(float(rec.attrs["marginal_level"]), 4),
+        "feasible_note": rec.attrs["note"],
+        "preview": rec.sort_values("change", ascending=False)[RECOMMENDATION_PREVIEW].head(8).round(3),
+    })

@@ -57,6 +57,8 @@ import zlib
 import numpy as np
 import pandas as pd
 
+from elv_assets.build import Build, Built, Skip
+
 LN2 = math.log(2.0)
 RELATIVE_GRID = np.geomspace(0.02, 50.0, 400)  # h / the ad set's median daily spend
 TARGETS = ("qualified", "elv")
@@ -381,3 +383,29 @@ def curves_from_warehouse(con, as_of: dt.date, history_days: int = 90, recent_da
     curves.attrs["weekday_factors"] = adjusted.attrs["weekday_factors"]
     curves.attrs["reason"] = ""
     return curves
+
+
+RESPONSE_PREVIEW = ["adset_id", "campaign_id", "pooling", "days_used", "today_spend", "max_spend", "a_elv", "h_elv",
+                    "marginal_elv", "marginal_elv_p10", "marginal_elv_p90"]
+
+
+def build_spend_response(b: Build) -> Built:
+    cfg = b.config
+    curves = curves_from_warehouse(
+        b.con, b.as_of, cfg.history_days, cfg.recent_days, min_days=cfg.min_days, min_cv=cfg.min_spend_cv,
+        max_h_spread=cfg.max_h_spread, samples=cfg.bootstrap_samples, seed=cfg.seed)
+    if curves.empty:
+        raise Skip(curves.attrs.get("reason") or "No response curves.")
+    curves["as_of_date"] = pd.Timestamp(b.as_of)
+    b.stage_frame(curves.sort_values("adset_id", kind="mergesort"), typed=True)
+    active = curves[curves["active"]]  # spent in the recent days: where a budget can go
+    return Built(metadata={
+        "history_days": cfg.history_days, "bootstrap_samples": cfg.bootstrap_samples,
+        "preview": curves[RESPONSE_PREVIEW].head(8).round(3),
+        "pooling": curves["pooling"].value_counts().to_dict(), "active_adsets": len(active),
+        "median_marginal_elv": round(float(active["marginal_elv"].median()), 4) if len(active) else 0.0,
+        "today_spend": round(float(active["today_spend"].sum()), 2),
+        "today_elv": round(float(active["elv_today"].sum()), 2),
+        "skipped_adsets": ", ".join(curves.attrs.get("skipped", [])) or "none",
+        "weekday_factors": curves.attrs.get("weekday_factors", {}),
+    })

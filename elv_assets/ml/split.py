@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from elv_assets.build import Build, Built
+from elv_assets.ml.labels import require_labels
+
 SPLITS = ("train", "calib", "test", "unlabeled")
 
 
@@ -46,3 +49,18 @@ def assign(created_at: pd.Series, mature: pd.Series, b: SplitBoundaries) -> pd.S
     split[created_at < b.calib_start] = "train"
     split[~mature.astype(bool)] = "unlabeled"
     return split
+
+
+def build_training_table(b: Build) -> Built:
+    require_labels(b)
+    df = b.fetch("SELECT f.*, l.label FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id) "
+                 "WHERE l.mature ORDER BY f.created_at, f.lead_id")
+    cut = boundaries(df["created_at"], (b.config.train_share, b.config.calib_share, b.config.test_share))
+    df["split"] = assign(df["created_at"], pd.Series(True, index=df.index), cut)
+    b.stage_frame(df)
+    counts = df.groupby("split").label.agg(["count", "sum"])
+    return Built(metadata={
+        **{f"boundary/{k}": v for k, v in cut.as_dict().items()},
+        **{f"{s}/leads": int(counts.loc[s, "count"]) for s in counts.index},
+        **{f"{s}/positives": int(counts.loc[s, "sum"]) for s in counts.index},
+    })

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from elv_assets.warehouse import SCHEMAS
+from elv_assets.lakehouse.warehouse import SCHEMAS
 
 
 def warehouse_summary(warehouse: Path, artifacts_dir: Path | None = None) -> str:

@@ -1,7 +1,10 @@
-"""Model objects on disk: joblib files written atomically (a temporary file, then a rename).
+"""Files written so that a reader never sees half of one: atomic writes, append-only histories, and the
+artefact store that model and report assets keep their objects in.
 
-Fitted models pass between assets through this store rather than through an IO manager, so any
-asset can be re-materialised alone and find its upstream model where the last run left it.
+Fitted models pass between assets through the artefact store rather than through an IO manager, so
+any asset can be re-materialised alone and find its upstream model where the last run left it. Each
+artefact lives at `<artifacts_dir>/<asset key>.joblib` (for example `ml/serving_model.joblib`): one
+file per asset, written only by that asset, and any files it keeps beside it (`<asset key>.<suffix>`).
 """
 
 from __future__ import annotations
@@ -15,21 +18,33 @@ from typing import BinaryIO
 
 import joblib
 
+SERVING_MODEL_KEY = "ml/serving_model"  # the lead model that scores: read by `elv score` and the dashboard
+PROMOTIONS = "promotions.jsonl"  # beside the serving model: every promotion decision, one JSON line each
 
-class ObjectStore:
+
+class ArtifactStore:
+    """Joblib files keyed by asset key ("ml/calibrator" -> <root>/ml/calibrator.joblib)."""
+
     def __init__(self, root: Path | str):
         self.root = Path(root)
 
-    def path(self, name: str) -> Path:
-        return self.root / "objects" / f"{name}.joblib"
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.joblib"
 
-    def save(self, name: str, obj) -> Path:
-        return dump_atomic(obj, self.path(name))
+    def beside(self, key: str, suffix: str) -> Path:
+        """A file the asset keeps next to its artefact (e.g. the serving model's promotion history)."""
+        return self.root / f"{key}.{suffix}"
 
-    def load(self, name: str):
-        path = self.path(name)
+    def exists(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    def save(self, key: str, obj) -> Path:
+        return atomic_write(self.path(key), lambda f: joblib.dump(obj, f, compress=3))
+
+    def load(self, key: str):
+        path = self.path(key)
         if not path.exists():
-            raise FileNotFoundError(f"{path} does not exist yet: materialise the asset that writes {name!r} first")
+            raise FileNotFoundError(f"{path} does not exist yet: materialise {key} first")
         return joblib.load(path)
 
 
@@ -59,10 +74,6 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None] | bytes | str, mo
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
-
-
-def dump_atomic(obj, path: Path) -> Path:
-    return atomic_write(path, lambda f: joblib.dump(obj, f, compress=3))
 
 
 def append_jsonl(path: Path, record: dict) -> None:

@@ -19,32 +19,33 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from elv_assets.attribution import attribution_select
-from elv_assets.cleaning import silver_select
+from elv_assets.build import Build, Built, Skip
 from elv_assets.contracts.inputs import INPUT_FILES, column_specs
-from elv_assets.ingest import (
+from elv_assets.lakehouse.attribution import attribution_select
+from elv_assets.lakehouse.cleaning import silver_select
+from elv_assets.lakehouse.files import SERVING_MODEL_KEY, ArtifactStore
+from elv_assets.lakehouse.ingest import (
     empty_raw_select,
     fetch_frame,
     sql_str,
     typed_select,
 )
+from elv_assets.lakehouse.validation import FileReport, cross_file_checks, inspect_file
+from elv_assets.lakehouse.warehouse import columns, latest_dates, resolve_as_of
 from elv_assets.ml.bundle import ModelBundle, score_frame
 from elv_assets.ml.features import lead_attribute_columns, lead_features_select
-from elv_assets.ml.store import ObjectStore
-from elv_assets.validation import FileReport, cross_file_checks, inspect_file
-from elv_assets.warehouse import columns
 
-SERVING_NAME = "serving_model"
 OUTPUT_COLUMNS = ["lead_id", "created_at", "campaign_id", "adset_id", "join_method", "p_qualified_14d", "elv",
                   "rank", "decile", "reason_1", "reason_2", "reason_3"]
 
 
-def _attributed_features(con: duckdb.DuckDBPyConnection, lag_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _attributed_features(con: duckdb.DuckDBPyConnection, lag_days: int,
+                         as_of: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Over silver.leads / ads / mapping in `con`: attribution as the pipeline does it, then the lagged features.
 
-    as_of is the newest lead's day: ad features only reach back from each lead's own day anyway.
+    The as-of date follows the pipeline's rule: the configured one (ELV_AS_OF), else the latest date in the data.
     """
-    as_of = con.execute("SELECT max(created_at)::DATE FROM silver.leads").fetchall()[0][0]
+    as_of, _ = resolve_as_of(as_of, latest_dates(con))
     con.execute(f"CREATE TABLE gold.lead_attribution AS {attribution_select(as_of)}")
     attrs = lead_attribute_columns(columns(con, "silver.leads"))
     features = fetch_frame(con, lead_features_select(as_of, lag_days, attrs))
@@ -76,8 +77,9 @@ class ScoreResult:
     seconds_score: float  # the model: probabilities, ELV, ranks and reasons
 
 
-def score_leads(leads_csv: Path, warehouse: Path, artifacts_dir: Path, with_reasons: bool = True) -> ScoreResult:
-    bundle: ModelBundle = ObjectStore(artifacts_dir).load(SERVING_NAME)
+def score_leads(leads_csv: Path, warehouse: Path, artifacts_dir: Path, with_reasons: bool = True,
+                as_of: str = "") -> ScoreResult:
+    bundle: ModelBundle = ArtifactStore(artifacts_dir).load(SERVING_MODEL_KEY)
     if not warehouse.exists():
         raise ScoringRefused(f"no warehouse at {warehouse}: run the pipeline (make demo / elv run) first")
     t0 = time.perf_counter()
@@ -96,7 +98,7 @@ def score_leads(leads_csv: Path, warehouse: Path, artifacts_dir: Path, with_reas
         typed = typed_select("raw_leads", column_specs(INPUT_FILES["leads"].model), report.columns,
                              report.decimal_comma)
         con.execute(f"CREATE TABLE silver.leads AS {silver_select('leads', typed)}")
-        features, joins = _attributed_features(con, bundle.lag_days)
+        features, joins = _attributed_features(con, bundle.lag_days, as_of)
     finally:
         con.close()
     missing = bundle.can_score(features)
@@ -150,7 +152,7 @@ def score_folder(folder: Path, artifacts_dir: Path, with_reasons: bool = True,
     not from the warehouse. Nothing is written anywhere. `display_names` (input name -> the person's own
     file name) is used in the reports. Raises FolderRefused when a file fails its contract."""
     folder = Path(folder)
-    bundle: ModelBundle = ObjectStore(artifacts_dir).load(SERVING_NAME)
+    bundle: ModelBundle = ArtifactStore(artifacts_dir).load(SERVING_MODEL_KEY)
     t0 = time.perf_counter()
     con = duckdb.connect()
     try:
@@ -213,3 +215,29 @@ def _folder_campaigns(con: duckdb.DuckDBPyConnection, has_ads: bool, has_outcome
                {'coalesce(ads.spend, 0)' if has_ads else 'ads.spend'} AS spend, {qualified} AS qualified_so_far
         FROM k LEFT JOIN ads USING (campaign_id) ORDER BY k.campaign_id
     """).df()
+
+
+def build_lead_scores(b: Build) -> Built:
+    """gold.lead_scores: every lead, labelled and new, scored by the serving model."""
+    if not b.has(SERVING_MODEL_KEY):
+        raise Skip(f"No serving model yet in {b.paths.artifacts_dir}: it is trained once enough leads are "
+                   "labelled (the weekly_retrain job, or `elv run`).")
+    bundle: ModelBundle = b.load(SERVING_MODEL_KEY)
+    df = b.fetch("""
+        SELECT f.*, l.label, coalesce(t.split, 'unlabeled') AS split
+        FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id)
+        LEFT JOIN gold.training_table t USING (lead_id)
+        ORDER BY f.created_at, f.lead_id""")
+    missing = bundle.can_score(df)
+    if missing:
+        raise Skip(f"The serving model needs features that gold.lead_features lacks: {', '.join(missing)}. "
+                   "Re-train (materialise ml/*) to replace it.")
+    scored = score_frame(bundle, df)
+    out = pd.concat([df[["lead_id", "created_at", "campaign_id", "adset_id", "split", "label"]],
+                     scored.drop(columns="lead_id")], axis=1)
+    b.stage_frame(out.sort_values("rank"))
+    by_split = out.groupby("split").agg(leads=("lead_id", "size"), mean_p=("p_qualified_14d", "mean"),
+                                        elv=("elv", "sum"))
+    return Built(metadata={"model": bundle.kind, "model_run": bundle.run_id,
+                           "total_elv": round(float(out["elv"].sum()), 2),
+                           "by_split": by_split.round(4).reset_index()})

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from elv_assets.build import Build, Built
+
 
 def adset_daily_select(as_of: dt.date) -> str:
     cutoff = f"DATE '{as_of}'"
@@ -77,3 +79,19 @@ def adset_daily_select(as_of: dt.date) -> str:
     LEFT JOIN conversions v ON v.date = j.date AND v.adset_id = j.adset_id
     ORDER BY j.date, j.adset_id
     """
+
+
+def build_adset_daily(b: Build) -> Built:
+    staged = b.stage(adset_daily_select(b.as_of))
+    spend, leads, qualified, bookings, revenue, first, last = b.con.execute(
+        f"SELECT sum(spend), sum(leads), sum(qualified), sum(bookings), sum(revenue), min(date), max(date) "
+        f"FROM {staged}").fetchall()[0]
+    # spend is NULL (unknown) where ads.csv has no rows for the ad set; then no ratio is shown.
+    return Built(metadata={
+        "date_range": f"{first} to {last}",
+        "spend": round(float(spend), 2) if spend is not None else None,
+        "leads": int(leads or 0), "qualified": int(qualified or 0), "bookings": int(bookings or 0),
+        "revenue": round(float(revenue or 0), 2),
+        "roas": round(float(revenue or 0) / float(spend), 3) if spend else None,
+        "cpl": round(float(spend) / float(leads), 2) if spend is not None and leads else None,
+    })

@@ -25,6 +25,7 @@ import datetime as dt
 
 import duckdb
 
+from elv_assets.build import Build, Built, Check
 from elv_assets.contracts.tables import JOIN_METHODS
 
 MAPPING_PRIORITY = ("utm_content", "adset_name", "utm_campaign", "campaign_name")
@@ -126,3 +127,17 @@ def match_rates(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, float]:
     rows = dict(con.execute(f"SELECT join_method, count(*) FROM {table} GROUP BY 1").fetchall())
     total = sum(rows.values()) or 1
     return {m: rows.get(m, 0) / total for m in JOIN_METHODS}
+
+
+def build_lead_attribution(b: Build) -> Built:
+    """gold.lead_attribution, and the match_rate check against the configured warn and fail levels."""
+    rates = match_rates(b.con, b.stage(attribution_select(b.as_of)))
+    matched = rates["id"] + rates["mapping"] + rates["name"]
+    warn, fail = b.config.warn_match_rate_below, b.config.fail_match_rate_below
+    rate_meta = {f"match_rate/{m}": round(r, 4) for m, r in rates.items()}
+    check = Check(
+        "match_rate", passed=matched >= warn, severity="error" if matched < fail else "warn",
+        description=f"{matched:.1%} of leads matched (warn below {warn:.0%}, fail below {fail:.0%}).",
+        metadata={"matched": round(matched, 4), **rate_meta},
+    )
+    return Built(metadata={"matched": round(matched, 4), **rate_meta}, checks=[check])

@@ -12,10 +12,12 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from elv_assets.cleaning import SILVER, rule_hits, typed_bronze_select
-from elv_assets.warehouse import row_count
+from elv_assets.build import Build, Built, table_name
+from elv_assets.lakehouse.cleaning import SILVER, rule_hits, typed_bronze_select
+from elv_assets.lakehouse.warehouse import row_count
 
-PROFILED_TABLES = [f"silver.{n}" for n in SILVER] + ["gold.lead_attribution", "gold.adset_daily"]
+PROFILED_KEYS = [f"silver/{n}" for n in SILVER] + ["gold/lead_attribution", "gold/adset_daily"]
+PROFILED_TABLES = [table_name(k) for k in PROFILED_KEYS]
 DQ_COLUMNS = [
     "kind", "table_name", "column_name", "check_name", "column_type", "rows", "null_fraction",
     "distinct_count", "min_value", "max_value", "mean", "hits", "detail",
@@ -108,3 +110,10 @@ def data_quality_frame(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.Dat
     for col in ("kind", "table_name", "column_name", "check_name", "column_type", "min_value", "max_value", "detail"):
         df[col] = df[col].astype(object).where(df[col].notna(), None)
     return df
+
+
+def build_data_quality_report(b: Build) -> Built:
+    report = data_quality_frame(b.con, b.as_of)
+    b.stage_frame(report)
+    highlights = report[report["kind"].isin(["rule", "cross_table"]) & (report["hits"] > 0)]
+    return Built(metadata={"highlights": highlights[["kind", "table_name", "check_name", "hits", "detail"]]})

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import expit, logit, ndtr
 
-from elv_assets.ingest import sql_str
+from elv_assets.lakehouse.ingest import sql_str
 
 WORLD_END_DATE = date(2026, 10, 31)
 CURRENCY = "GBP"

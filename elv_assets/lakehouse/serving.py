@@ -23,32 +23,43 @@ from pathlib import Path
 
 import duckdb
 
-from elv_assets.ingest import sql_str
-from elv_assets.ml.store import atomic_write
+from elv_assets.build import table_name
+from elv_assets.lakehouse.files import atomic_write
+from elv_assets.lakehouse.ingest import sql_str
 
 MANIFEST = "manifest.json"
 SNAPSHOTS = "snapshots"
 KEEP = 3
 SCHEMA_VERSION = "elv-serving/1"
 
-# table name in the snapshot -> the warehouse query that fills it
-SERVING_TABLES: dict[str, str] = {
-    "adset_daily": "SELECT * FROM gold.adset_daily",
-    "adset_weekly": "SELECT * FROM gold.adset_weekly",
-    "campaigns": """SELECT campaign_id, any_value(campaign_name) AS campaign_name, any_value(platform) AS platform,
-                           any_value(currency) AS currency FROM silver.ads GROUP BY campaign_id""",
-    "adsets": """SELECT adset_id, any_value(adset_name) AS adset_name, any_value(campaign_id) AS campaign_id,
-                        any_value(platform) AS platform FROM silver.ads GROUP BY adset_id""",
-    "campaign_leaderboard": "SELECT * FROM gold.campaign_leaderboard",
-    "adset_leaderboard": "SELECT * FROM gold.adset_leaderboard",
-    "lead_scores": "SELECT * FROM gold.lead_scores",
-    "pacing_risk": "SELECT * FROM gold.pacing_risk",
-    "bookings_forecast": "SELECT * FROM gold.bookings_forecast",
-    "spend_response": "SELECT * FROM gold.spend_response",
-    "budget_recommendation": "SELECT * FROM gold.budget_recommendation",
-    "feature_drift": "SELECT * FROM monitoring.feature_drift",
-    "data_quality_report": "SELECT * FROM monitoring.data_quality_report",
+
+
+def _whole(key: str) -> tuple[str, str]:
+    return key, f"SELECT * FROM {table_name(key)}"
+
+
+# table name in the snapshot -> (the asset it comes from, the warehouse query that fills it). The one list of
+# what the dashboard reads: the snapshot asset's reads and the freshness policy follow from it.
+SERVING_TABLES: dict[str, tuple[str, str]] = {
+    "adset_daily": _whole("gold/adset_daily"),
+    "adset_weekly": _whole("gold/adset_weekly"),
+    "campaigns": ("silver/ads", """SELECT campaign_id, any_value(campaign_name) AS campaign_name,
+                                          any_value(platform) AS platform, any_value(currency) AS currency
+                                   FROM silver.ads GROUP BY campaign_id"""),
+    "adsets": ("silver/ads", """SELECT adset_id, any_value(adset_name) AS adset_name,
+                                       any_value(campaign_id) AS campaign_id, any_value(platform) AS platform
+                                FROM silver.ads GROUP BY adset_id"""),
+    "campaign_leaderboard": _whole("gold/campaign_leaderboard"),
+    "adset_leaderboard": _whole("gold/adset_leaderboard"),
+    "lead_scores": _whole("gold/lead_scores"),
+    "pacing_risk": _whole("gold/pacing_risk"),
+    "bookings_forecast": _whole("gold/bookings_forecast"),
+    "spend_response": _whole("gold/spend_response"),
+    "budget_recommendation": _whole("gold/budget_recommendation"),
+    "feature_drift": _whole("monitoring/feature_drift"),
+    "data_quality_report": _whole("monitoring/data_quality_report"),
 }
+SERVED_TABLE_KEYS = sorted({key for key, _ in SERVING_TABLES.values()})
 
 
 def _exists(con: duckdb.DuckDBPyConnection, query: str) -> bool:
@@ -69,7 +80,7 @@ def publish(con: duckdb.DuckDBPyConnection, serving_dir: Path, info: dict, docum
     work = Path(tempfile.mkdtemp(prefix=".publishing-", dir=root))
     try:
         tables, missing = {}, []
-        for name, query in SERVING_TABLES.items():
+        for name, (_key, query) in SERVING_TABLES.items():
             if not _exists(con, query):
                 missing.append(name)
                 continue

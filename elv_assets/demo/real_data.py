@@ -13,10 +13,10 @@ from pathlib import Path
 
 import duckdb
 
-from elv_assets.ingest import sql_str
+from elv_assets.lakehouse.ingest import sql_str
 
 DEFAULT_YEAR = 2020  # the source gives April to June without a year; 2020 per its documentation
-REAL_FILE = Path(__file__).resolve().parents[2] / "shared/data/real/online_advertising_performance" / (
+REAL_FILE = Path(__file__).resolve().parents[3] / "shared/data/real/online_advertising_performance" / (
     "online_advertising_performance_data.csv"
 )
 

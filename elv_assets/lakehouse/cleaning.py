@@ -7,12 +7,15 @@ different values) keep the last line of the file: a later line in an export is t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
 
+from elv_assets.build import Build, Built
 from elv_assets.contracts.inputs import INPUT_FILES, column_specs
-from elv_assets.ingest import typed_select
+from elv_assets.lakehouse.ingest import typed_select
+from elv_assets.lakehouse.warehouse import row_count
 
 PACING_SQL = """CASE
     WHEN regexp_replace(lower(coalesce({c}, '')), '[^a-z]', '', 'g') LIKE 'under%' THEN 'under_pacing'
@@ -115,3 +118,17 @@ def typed_bronze_select(con: duckdb.DuckDBPyConnection, name: str) -> str:
     cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
     decimal_comma = bool(con.execute(f"SELECT coalesce(bool_or(_decimal_comma), false) FROM {table}").fetchall()[0][0])
     return typed_select(table, column_specs(INPUT_FILES[name].model), cols, decimal_comma)
+
+
+def silver_build(name: str) -> Callable[[Build], Built]:
+    """Silver `name` from bronze: typed, cleaned and deduplicated, each rule's hit count in the metadata."""
+    def build(b: Build) -> Built:
+        typed = typed_bronze_select(b.con, name)
+        staged = b.stage(silver_select(name, typed))
+        hits = rule_hits(b.con, name, typed, row_count(b.con, staged))
+        # A present file has at least one row (validation rejects header-only files), so an empty bronze
+        # table means the optional file was absent: silver is then empty but fully typed.
+        present = row_count(b.con, f"bronze.{name}") > 0
+        return Built(metadata={"file_present": present, **{f"rule/{rule}": n for rule, n in hits.items()}})
+
+    return build

@@ -19,12 +19,12 @@ import pandera.errors as pa_errors
 
 from elv_assets.contracts.inputs import (
     INPUT_FILES,
-    LEAD_KEY_COLUMNS,
+    LEAD_SOURCE_COLUMNS,
     InputFile,
     column_specs,
     model_columns_sql,
 )
-from elv_assets.ingest import (
+from elv_assets.lakehouse.ingest import (
     LINE_COLUMN,
     UnreadableFile,
     fetch_frame,
@@ -168,8 +168,8 @@ def inspect_file(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path, ra
     missing = [n for n, s in specs.items() if s.required and n not in present]
     if missing:
         report.add("error", "missing required column(s): " + ", ".join(missing) + f"; found: {', '.join(present)}")
-    if spec.name == "leads" and not any(c in present for c in LEAD_KEY_COLUMNS):
-        report.add("error", "no column ties a lead to the ads; give at least one of: " + ", ".join(LEAD_KEY_COLUMNS))
+    if spec.name == "leads" and not any(c in present for c in LEAD_SOURCE_COLUMNS):
+        report.add("error", "no column ties a lead to the ads; give at least one of: " + ", ".join(LEAD_SOURCE_COLUMNS))
     _extra_cells(con, report, raw_table, present, fmt.header)
     if report.rows == 0:
         report.add("error", "header only, no data rows")
@@ -283,7 +283,7 @@ def _extra_cells(con, report, raw_table, present, header) -> None:
 
 def _file_rules(con, report, name, typed, present) -> None:
     if name == "leads":
-        keys = [c for c in LEAD_KEY_COLUMNS if c in present]
+        keys = [c for c in LEAD_SOURCE_COLUMNS if c in present]
         if keys:
             n, lines, _ = _examples(con, typed, " AND ".join(f"{quote_ident(c)} IS NULL" for c in keys), None)
             if n:

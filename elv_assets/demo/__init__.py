@@ -1,0 +1,1 @@
+"""The demo world generator and the importers of real public exports."""

@@ -1,0 +1,38 @@
+"""Watching the serving model: the drift of its most important features between training and the last days."""
+
+from __future__ import annotations
+
+from elv_assets.build import Build, Built, Check, Skip
+from elv_assets.lakehouse.files import SERVING_MODEL_KEY
+from elv_assets.ml.bundle import ModelBundle
+from elv_assets.ml.drift import drift_report
+from elv_assets.ml.models import contributions, importance
+
+
+def build_feature_drift(b: Build) -> Built:
+    """PSI of the serving model's most important features: its training window against the last days of leads."""
+    if not b.has(SERVING_MODEL_KEY):
+        raise Skip("No serving model yet: drift is measured on the features a serving model relies on.")
+    bundle: ModelBundle = b.load(SERVING_MODEL_KEY)
+    cfg = b.config
+    reference = b.fetch("SELECT * FROM gold.training_table WHERE split = 'train'")
+    current = b.fetch(f"SELECT * FROM gold.lead_features WHERE created_at >= "
+                      f"DATE '{b.as_of}' - INTERVAL {cfg.current_days - 1} DAY")
+    if reference.empty or current.empty:
+        raise Skip("No training leads or no leads in the current window to compare.")
+    sample = reference.sample(min(len(reference), 20_000), random_state=0)
+    ranked = importance(contributions(bundle.pipeline, sample, bundle.columns, bundle.centre))
+    features = list(ranked.index[: cfg.features])
+    report = drift_report(reference, current, features, bins=cfg.bins)
+    report["importance"] = [round(float(ranked[f]), 6) for f in report["feature"]]
+    b.stage_frame(report)
+    worst = report.sort_values("psi", ascending=False).iloc[0]
+    band = worst["band"]
+    check = Check("drift", passed=band == "stable", severity="error" if band == "major" else "warn",
+                  description=f"Largest PSI: {worst['feature']} {worst['psi']:.3f} ({band}); biggest shift in "
+                              f"{worst['biggest_shift']}.",
+                  metadata={"max_psi": float(worst["psi"])})
+    return Built(checks=[check], metadata={
+        "reference_leads": len(reference), "current_leads": len(current),
+        "max_psi": round(float(worst["psi"]), 4), "worst_feature": str(worst["feature"]),
+    })

@@ -10,6 +10,10 @@ from pathlib import Path
 
 from elv_assets.settings import Settings
 
+WORLD_CHOICES = ["v2", "simple"]
+WORLD_HELP = ("v2: the hard world (interactions, drift, a leakage trap, heavy-tailed value); "
+              "simple: the first world, an additive law (default v2)")
+
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
@@ -24,8 +28,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from elv_assets.demo.generator import generate_world
 
     start = time.perf_counter()
-    summary = generate_world(Path(args.out), size=args.size, seed=args.seed, progress=lambda m: print(f"  {m}"))
-    print(f"Demo world '{args.size}' (seed {args.seed}) written to {args.out} in {time.perf_counter() - start:.1f} s")
+    summary = generate_world(Path(args.out), size=args.size, seed=args.seed, progress=lambda m: print(f"  {m}"),
+                             world=args.world)
+    print(f"Demo world '{args.size}' ({args.world}, seed {args.seed}) written to {args.out} "
+          f"in {time.perf_counter() - start:.1f} s")
     for name, value in summary.items():
         print(f"  {name}: {value:,}" if isinstance(value, int) else f"  {name}: {value}")
     return 0
@@ -53,8 +59,11 @@ def _run(settings: Settings, selection: str) -> int:
         print(f"\n{failure}", file=sys.stderr)
     if outcome.skipped:
         print("\nSkipped (the data cannot support them yet):")
+        by_reason: dict[str, list[str]] = {}
         for key, reason in outcome.skipped.items():
-            print(f"  {key}: {reason}")
+            by_reason.setdefault(reason, []).append(key)
+        for reason, keys in by_reason.items():
+            print(f"  {', '.join(keys)}: {reason}")
     print()
     print(warehouse_summary(settings.warehouse, settings.artifacts_dir))
     return 0 if outcome.success else 1
@@ -70,7 +79,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if any(data_dir.glob("*.csv")):
         print(f"Using the data already in {data_dir} (delete it to generate a fresh demo world)")
     else:
-        code = cmd_generate(argparse.Namespace(out=str(data_dir), size=args.size, seed=args.seed))
+        code = cmd_generate(argparse.Namespace(out=str(data_dir), size=args.size, seed=args.seed, world=args.world))
         if code:
             return code
     return _run(settings, "*")
@@ -118,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", choices=["s", "m", "l"], default="s", help="s: 40k leads, m: 1M, l: 10M (default s)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", default=str(Settings.from_env().data_dir), help="output folder (default ELV_DATA_DIR)")
+    p.add_argument("--world", choices=WORLD_CHOICES, default="v2", help=WORLD_HELP)
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("validate", help="check a data folder against the input contracts; exit 1 on errors")
@@ -149,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="data folder (default ELV_DATA_DIR)")
     p.add_argument("--size", choices=["s", "m", "l"], default="s")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--world", choices=WORLD_CHOICES, default="v2", help=WORLD_HELP)
     p.set_defaults(func=cmd_demo)
     return parser
 

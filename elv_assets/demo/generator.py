@@ -1,682 +1,72 @@
 """A deterministic synthetic "demo world": ad delivery, CRM leads, outcomes and the hidden truth.
 
-`generate_world(out_dir, size, seed)` writes the six input CSVs the platform reads (ads, adsets,
-conversions, leads, outcomes, mapping) plus `truth/` files with the true lead probabilities and
-the true spend->leads response of every ad set, so models and budget advice can be scored.
+`generate_world(out_dir, size, seed, world=...)` writes the six input CSVs the platform reads (ads,
+adsets, conversions, leads, outcomes, mapping) plus `truth/` files with the true lead probabilities
+and values and the true spend->leads response of every ad set, so models and budget advice can be
+scored. Two worlds share the same ad economics and the same mess, and differ in their lead law:
 
-The world is small economics, vectorised with numpy:
-- campaigns on four platforms (meta, google, linkedin, tiktok) with their own CPM, CTR and lead
-  quality; ad sets with lognormal budgets, a spend capacity (some under-pace, some over-pace) and a
-  saturating response `leads/day = scale * (1 - 2^(-spend / half_spend))`; ads with creative
-  strength and fatigue;
-- leads drawn per ad-day (Poisson), with attributes that drive a logistic qualification model, a
-  lognormal qualification delay with a long tail, then booking, winning and revenue; events after
-  WORLD_END_DATE are not observed (right-censoring);
-- realistic mess: UK dates in ads.csv, refunds (negative spend), exact duplicate rows, pacing and
-  conversion-type spellings, blank values, leads known only by utm_content or by a mistyped
-  campaign name, a few orphans; and drift in the last 21 days (more mobile, a TikTok ramp-up).
+- "simple" (`worlds/simple.py`): the first world. Its lead law is an additive logistic regression of
+  categorical fields, so any logistic regression reaches the oracle. Output frozen since it shipped.
+- "v2" (`worlds/v2.py`): hard the way real B2B funnels are: interactions, non-linear numeric fields,
+  lead quality that falls with the ad set's recent spend and the creative's age, a concept drift,
+  segment- and time-dependent qualification delays, a heavy-tailed deal value, a CRM column filled in
+  after contact (a leakage trap), click ids and synthetic PII. Its module docstring states the law.
 
-Same (size, seed) gives byte-identical files. Nothing depends on today's date. Large sizes are
-written in blocks of days, appended to the CSVs, so memory stays bounded.
+The shared machinery (`worlds/common.py`) draws campaigns on four platforms, ad sets with budgets,
+capacities and a saturating spend->leads response, ads with creative strength and fatigue, and leads
+per ad-day (Poisson); events after WORLD_END_DATE are not observed (right-censoring). Realistic mess:
+UK dates in ads.csv, refunds (negative spend), exact duplicate rows, pacing and conversion-type
+spellings, blank values, leads known only by utm_content or by a mistyped campaign name, a few
+orphans; and drift in the last 21 days (more mobile, a TikTok ramp-up).
+
+Same (world, size, seed) gives byte-identical files. Nothing depends on today's date. Large sizes
+are written in blocks of days, appended to the CSVs, so memory stays bounded.
 """
 
 from __future__ import annotations
 
-import math
-import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
+from types import ModuleType
 
 import duckdb
 import numpy as np
-import pandas as pd
-from scipy.optimize import brentq
-from scipy.special import expit, logit, ndtr
 
-from elv_assets.lakehouse.ingest import sql_str
-
-WORLD_END_DATE = date(2026, 10, 31)
-CURRENCY = "GBP"
-
-SIZES: dict[str, dict[str, int]] = {
-    "s": {"days": 180, "campaigns": 8, "adsets": 30, "ads": 100, "leads": 40_000, "block_days": 180},
-    "m": {"days": 180, "campaigns": 24, "adsets": 300, "ads": 1_000, "leads": 1_000_000, "block_days": 180},
-    "l": {"days": 365, "campaigns": 60, "adsets": 1_500, "ads": 5_000, "leads": 10_000_000, "block_days": 28},
-}
-
-# --- platforms ------------------------------------------------------------------------------------
-PLATFORMS = ("meta", "google", "linkedin", "tiktok")
-PLATFORM_LABELS = ("Meta", "Google", "LinkedIn", "TikTok")
-PLATFORM_CPM = np.array([6.0, 12.0, 35.0, 4.0])
-PLATFORM_CTR = np.array([0.009, 0.03, 0.005, 0.007])
-PLATFORM_CPL = np.array([30.0, 38.0, 70.0, 27.0])  # cost per lead at the planned spend, before scaling
-PLATFORM_QUALITY = np.array([0.0, 0.25, 0.5, -0.5])  # logit effect on qualification
-PLATFORM_LEAD_VALUE = np.array([25.0, 30.0, 60.0, 15.0])  # value the platform pixel reports per lead
-PLATFORM_PATTERN = (0, 1, 2, 3, 0, 1, 0, 2)  # campaign i is on PLATFORM_PATTERN[i % 8]
-TIKTOK = 3
-
-CAMPAIGN_TEMPLATES = (
-    (("Prospecting", "Lookalike UK"), ("Retargeting", "Website Visitors 30d"), ("Lead Gen", "Interests B2B"),
-     ("Prospecting", "Broad UK"), ("Prospecting", "Lookalike IE"), ("Retargeting", "Video Viewers 50%")),
-    (("Search", "Brand"), ("Search", "Generic UK"), ("Search", "Competitors"), ("PMax", "Lead Gen"),
-     ("Display", "Remarketing"), ("YouTube", "In-Feed")),
-    (("Lead Gen", "Job Titles UK"), ("Lead Gen", "Company Size 200+"), ("Sponsored Content", "ABM List"),
-     ("Retargeting", "Site Visitors 90d"), ("Conversation Ads", "Directors UK")),
-    (("Prospecting", "Broad 18-34"), ("Spark Ads", "Creators UK"), ("Prospecting", "Interest SMB"),
-     ("Lead Gen", "Instant Form")),
+from elv_assets.demo.worlds import simple, v2
+from elv_assets.demo.worlds.common import (
+    CURRENCY,
+    FILES,
+    PLATFORMS,
+    SIZES,
+    STREAM_BLOCK,
+    TS_FORMAT,
+    WORLD_END_DATE,
+    LeadCounter,
+    Sink,
+    ads_block,
+    build_world,
+    conversions_block,
+    simulate_delivery,
+    write_static,
 )
-ADSET_AUDIENCES = (
-    (("LAL 1%", "lal1"), ("LAL 3%", "lal3"), ("Interests - SaaS", "int_saas"), ("Broad", "broad"),
-     ("Retarget 30d", "rt30"), ("Engagers 90d", "eng90")),
-    (("Exact", "exact"), ("Phrase", "phrase"), ("Broad Match", "bmatch"), ("Competitor Terms", "comp"),
-     ("In-Market", "inmkt"), ("Custom Intent", "cint")),
-    (("Job Title - Marketing", "jt_mkt"), ("Job Function - Finance", "jf_fin"), ("Seniority - Director+", "sen_dir"),
-     ("Company List - Tier 1", "abm_t1"), ("Skills - Analytics", "sk_anl")),
-    (("Broad", "broad"), ("Interest - Business", "int_biz"), ("Creators LAL", "cr_lal"), ("Hashtag - SmallBiz", "ht_smb")),
-)
-AGE_BANDS = (("25-44", "2544"), ("18-34", "1834"), ("35-54", "3554"), ("25-54", "2554"), ("All Ages", "all"))
-AD_FORMATS = (
-    ("Video", "Static", "Carousel", "UGC Video"),
-    ("RSA", "Responsive Display", "Video"),
-    ("Single Image", "Document", "Video", "Carousel"),
-    ("Spark Video", "UGC Video", "Video"),
-)
-AD_ANGLES = ("Testimonial", "Pain Point", "Product Demo", "Free Trial Offer", "Case Study", "How-To",
-             "Founder Story", "Comparison", "ROI Calculator")
 
-PACING_SPELLINGS = {
-    "under": ("Under pacing", "UNDER_PACING", "underpacing", "Under-pacing"),
-    "on": ("On track", "on_pace", "ON PACE", "On pace"),
-    "over": ("Over-pacing", "over_pacing", "OVER PACING"),
-}
+__all__ = ["CURRENCY", "DEFAULT_WORLD", "FILES", "PLATFORMS", "SIZES", "WORLDS", "WORLD_END_DATE", "generate_world"]
 
-# --- lead attributes: categories, per-platform mix, logit effects on qualification ------------------
-FORMS = ("short", "long", "calculator")
-COUNTRIES = ("GB", "IE", "US", "DE", "FR", "NL")
-DEVICES = ("mobile", "desktop", "tablet")
-COMPANY_SIZES = ("1-10", "11-50", "51-200", "201-1000", "1000+")
-JOB_LEVELS = ("entry", "manager", "director", "c_level")
-EMAIL_DOMAINS = ("business", "free")
-
-FORM_MIX = np.array([[.60, .25, .15], [.40, .40, .20], [.35, .50, .15], [.75, .15, .10]])
-COUNTRY_MIX = np.array([[.56, .10, .12, .08, .07, .07], [.55, .10, .13, .08, .07, .07],
-                        [.45, .08, .22, .10, .08, .07], [.60, .10, .10, .07, .07, .06]])
-COMPANY_MIX = np.array([[.30, .30, .20, .12, .08], [.20, .30, .25, .15, .10],
-                        [.08, .17, .30, .25, .20], [.45, .30, .15, .07, .03]])
-JOB_MIX = np.array([[.45, .35, .12, .08], [.35, .40, .15, .10], [.20, .40, .27, .13], [.60, .28, .08, .04]])
-FREE_EMAIL = np.array([0.40, 0.30, 0.15, 0.60])
-MOBILE_SHARE = np.array([0.40, 0.25, 0.25, 0.65])
-TABLET_OF_REST = 0.10
-
-QUAL_BASE = -1.05
-FORM_EFFECT = np.array([0.0, 0.5, 0.7])
-COUNTRY_EFFECT = np.array([0.3, 0.2, -0.2, -0.3, -0.3, -0.1])
-DEVICE_EFFECT = np.array([-0.35, 0.0, -0.15])
-COMPANY_EFFECT = np.array([-0.6, -0.2, 0.2, 0.5, 0.7])
-JOB_EFFECT = np.array([-0.5, 0.0, 0.6, 0.9])
-FREE_EMAIL_EFFECT = -1.4
-WEEKDAY_EFFECT = np.array([0.1, 0.0, 0.0, 0.0, -0.05, -0.3, -0.3])  # Monday .. Sunday
-
-QUAL_DELAY_MEDIAN_DAYS = 4.0
-QUAL_DELAY_SIGMA = 1.49  # P(delay > 14 d) = 1 - ndtr(ln(14 / 4) / 1.49) ~ 20%
-QUAL_DELAY_SIZE_SLOPE = 0.12  # larger companies qualify a little slower (log-days per size step)
-QUAL_WINDOW_DAYS = 14.0
-REVENUE_MEDIAN = np.array([1200.0, 2000.0, 3000.0, 5000.0, 8500.0])
-REVENUE_SIGMA = 0.6
-
-SPEND_WEEKDAY = np.array([1.06, 1.06, 1.06, 1.05, 1.0, 0.8, 0.75])
-HOUR_WEIGHTS = np.array([1.0, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.5, 4.5, 6.0, 6.5, 6.5,
-                         6.0, 6.2, 6.0, 5.5, 5.0, 4.8, 5.0, 5.5, 5.2, 4.2, 3.0, 1.8])
-DRIFT_DAYS = 21
-DRIFT_RAMP_DAYS = 3
-MOBILE_TARGETS = (0.45, 0.70)  # overall mobile share of leads before and during the drift window
-TIKTOK_RAMP = 1.5  # the ramped TikTok campaign ends at (1 + TIKTOK_RAMP) x its usual spend
-
-LEAD_GROUPS = np.array([0.85, 0.015, 0.09, 0.04, 0.005])  # ids, ad id only, utm only, name only, orphan
-LEAD_DUPLICATE_SHARE = 0.002
-AD_DUPLICATE_SHARE = 0.002
-REFUND_SHARE = 0.003
-VALUE_BLANK_SHARE = 0.05
-
-# Random streams: each part of the world draws from its own generator seeded with (seed, stream[, block]).
-_STREAM_ENTITIES, _STREAM_DELIVERY, _STREAM_BLOCK = 1, 2, 3
-
-CSV_OPTIONS = "HEADER {header}, DELIMITER ','"
-TS_FORMAT = "TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S'"
-
-FILES = ("ads.csv", "adsets.csv", "conversions.csv", "leads.csv", "outcomes.csv", "mapping.csv",
-         "truth/leads_truth.csv", "truth/adsets_truth.csv")
-
-
-# --- entities ---------------------------------------------------------------------------------------
-@dataclass
-class _World:
-    days: int
-    start: date
-    # campaigns
-    camp_platform: np.ndarray
-    camp_ids: list[str]
-    camp_names: list[str]
-    camp_slugs: list[str]
-    # ad sets
-    as_campaign: np.ndarray
-    as_platform: np.ndarray
-    as_ids: list[str]
-    as_names: list[str]
-    as_slugs: list[str]
-    as_start: np.ndarray
-    as_end: np.ndarray
-    as_budget: np.ndarray
-    as_capacity: np.ndarray
-    as_target: np.ndarray
-    as_pacing: list[str | None]
-    as_half: np.ndarray
-    as_scale: np.ndarray
-    as_quality: np.ndarray
-    as_cpm: np.ndarray
-    as_ctr: np.ndarray
-    as_ramp: np.ndarray
-    # ads (sorted by ad set)
-    ad_adset: np.ndarray
-    ad_ids: list[str]
-    ad_names: list[str]
-    ad_utm: list[str]
-    ad_start: np.ndarray
-    ad_end: np.ndarray
-    ad_creative: np.ndarray
-    adset_first_ad: np.ndarray  # index of each ad set's first ad (ads are contiguous per ad set)
-
-
-def _campaigns(n: int) -> tuple[np.ndarray, list[str], list[str], list[str], list[str]]:
-    platform = np.array([PLATFORM_PATTERN[i % len(PLATFORM_PATTERN)] for i in range(n)])
-    seen = [0] * len(PLATFORMS)
-    ids, names, slugs, objectives = [], [], [], []
-    for i, p in enumerate(platform):
-        templates = CAMPAIGN_TEMPLATES[p]
-        k = seen[p]
-        seen[p] += 1
-        objective, audience = templates[k % len(templates)]
-        if k >= len(templates):
-            audience = f"{audience} {k // len(templates) + 1}"
-        name = f"{PLATFORM_LABELS[p]} | {objective} | {audience}"
-        ids.append(f"cmp_{i + 1:03d}")
-        names.append(name)
-        slugs.append(_slug(name))
-        objectives.append(objective)
-    return platform, ids, names, slugs, objectives
-
-
-def _slug(text: str) -> str:
-    out = "".join(ch if ch.isalnum() else "_" for ch in text.lower())
-    return "_".join(part for part in out.split("_") if part)
-
-
-def _build_world(cfg: dict[str, int], seed: int) -> _World:
-    rng = np.random.default_rng([seed, _STREAM_ENTITIES])
-    days, n_c, n_as, n_ad = cfg["days"], cfg["campaigns"], cfg["adsets"], cfg["ads"]
-    start = WORLD_END_DATE - timedelta(days=days - 1)
-
-    camp_platform, camp_ids, camp_names, camp_slugs, camp_objectives = _campaigns(n_c)
-
-    # ad sets: every campaign gets at least one, the rest spread at random; numbered in campaign order
-    as_campaign = np.sort(np.concatenate([np.arange(n_c), rng.integers(0, n_c, n_as - n_c)]))
-    as_platform = camp_platform[as_campaign]
-    as_ids = [f"as_{i + 1:04d}" for i in range(n_as)]
-    aud_pick = rng.integers(0, 1_000_000, n_as)
-    age_pick = rng.integers(0, len(AGE_BANDS), n_as)
-    as_names, as_slugs, used_slugs, used_names = [], [], {}, {}
-    for i in range(n_as):
-        p = int(as_platform[i])
-        label, aud_slug = ADSET_AUDIENCES[p][aud_pick[i] % len(ADSET_AUDIENCES[p])]
-        age_label, age_slug = AGE_BANDS[age_pick[i]]
-        slug = f"{aud_slug}_{age_slug}"
-        name = f"{PLATFORM_LABELS[p]} | {camp_objectives[as_campaign[i]]} | {label} | {age_label}"
-        used_slugs[slug] = k = used_slugs.get(slug, 0) + 1
-        as_slugs.append(slug if k == 1 else f"{slug}_{k}")  # utm_content stays unique per ad set
-        used_names[name] = k = used_names.get(name, 0) + 1
-        as_names.append(name if k == 1 else f"{name} ({k})")
-
-    # life spans: most run from day 0, some launch later, a few end early
-    late = rng.random(n_as) < 0.4
-    as_start = np.where(late, rng.integers(1, max(2, int(0.6 * days)), n_as), 0)
-    early_end = rng.random(n_as) < 0.12
-    end_lo = as_start + 28
-    as_end = np.where(early_end & (end_lo < days - 8),
-                      end_lo + (rng.random(n_as) * np.maximum(days - 8 - end_lo, 0)).astype(int), days - 1)
-
-    # the drift ramp: the first TikTok campaign's ad sets spend more and more in the last 21 days
-    tiktok_campaigns = np.flatnonzero(camp_platform == TIKTOK)
-    as_ramp = np.isin(as_campaign, tiktok_campaigns[:1])
-    as_start = np.where(as_ramp, np.minimum(as_start, days - 60), as_start)
-    as_end = np.where(as_ramp, days - 1, as_end)
-
-    # budgets and capacities: median ~250 at size s, scaled with the leads each ad set must deliver
-    leads_per_adset_day = cfg["leads"] / (n_as * days)
-    median_budget = 250.0 * leads_per_adset_day / (40_000 / (30 * 180))
-    as_budget = np.maximum(5.0, np.round(median_budget * rng.lognormal(0.0, 0.6, n_as) / 5.0) * 5.0)
-    order = rng.permutation(n_as)
-    category = np.zeros(n_as, dtype=int)  # 0 on pace, 1 capacity-limited (under), 2 over-spends
-    category[order[: round(0.20 * n_as)]] = 1
-    category[order[round(0.20 * n_as): round(0.35 * n_as)]] = 2
-    category[as_ramp] = 3  # ramped: spends over budget at the end
-    u = rng.random(n_as)
-    as_capacity = np.select(
-        [category == 1, category == 2, category == 3],
-        [as_budget * (0.55 + 0.30 * u), as_budget * (1.05 + 0.20 * u), as_budget * (1 + TIKTOK_RAMP) * 1.1],
-        as_budget * (1.3 + 0.7 * u),
-    )
-    as_capacity = np.round(as_capacity, 2)
-    as_target = np.where(category == 2, as_capacity, np.minimum(as_budget, as_capacity))
-    pacing_kind = np.array(["on", "under", "over", "over"])[category]
-    counters = {"on": 0, "under": 0, "over": 0}
-    as_pacing: list[str | None] = []
-    for kind in pacing_kind:
-        spellings = PACING_SPELLINGS[str(kind)]
-        as_pacing.append(spellings[counters[str(kind)] % len(spellings)])
-        counters[str(kind)] += 1
-    for i in rng.choice(n_as, size=max(2, round(0.08 * n_as)), replace=False):
-        as_pacing[int(i)] = None
-
-    # the true response: half of saturation at `half`, sized so the planned spend buys leads at the CPL
-    as_half = np.round(as_target * rng.lognormal(0.0, 0.3, n_as), 2)
-    cpl = PLATFORM_CPL[as_platform] * rng.lognormal(0.0, 0.25, n_as)
-    as_scale = as_target / cpl / (1.0 - np.exp(-as_target / as_half * math.log(2)))
-    as_quality = rng.normal(0.0, 0.35, n_as)
-    as_cpm = PLATFORM_CPM[as_platform] * rng.lognormal(0.0, 0.2, n_as)
-    as_ctr = PLATFORM_CTR[as_platform] * rng.lognormal(0.0, 0.2, n_as)
-
-    # ads: at least one per ad set; the first runs the ad set's whole life, others rotate in and out
-    per_adset = 1 + rng.multinomial(n_ad - n_as, np.full(n_as, 1.0 / n_as))
-    ad_adset = np.repeat(np.arange(n_as), per_adset)
-    adset_first_ad = np.concatenate([[0], np.cumsum(per_adset)[:-1]])
-    version = np.arange(n_ad) - adset_first_ad[ad_adset] + 1
-    s0, s1 = as_start[ad_adset], as_end[ad_adset]
-    life = s1 - s0 + 1
-    ad_start = np.where(version == 1, s0, s0 + (rng.random(n_ad) * 0.7 * life).astype(int))
-    paused = (version > 1) & (rng.random(n_ad) < 0.3) & (ad_start + 14 < s1)
-    ad_end = np.where(paused, ad_start + 14 + (rng.random(n_ad) * np.maximum(s1 - ad_start - 14, 0)).astype(int), s1)
-    ad_creative = rng.lognormal(0.0, 0.3, n_ad)
-    fmt_pick = rng.integers(0, 1_000_000, n_ad)
-    angle_pick = rng.integers(0, len(AD_ANGLES), n_ad)
-    ad_ids = [f"ad_{i + 1:05d}" for i in range(n_ad)]
-    ad_names, ad_utm = [], []
-    for i in range(n_ad):
-        p = int(as_platform[ad_adset[i]])
-        formats = AD_FORMATS[p]
-        ad_names.append(f"{formats[fmt_pick[i] % len(formats)]} v{version[i]} - {AD_ANGLES[angle_pick[i]]}")
-        ad_utm.append(f"{as_slugs[ad_adset[i]]}_v{version[i]}")
-
-    return _World(
-        days=days, start=start,
-        camp_platform=camp_platform, camp_ids=camp_ids, camp_names=camp_names, camp_slugs=camp_slugs,
-        as_campaign=as_campaign, as_platform=as_platform, as_ids=as_ids, as_names=as_names, as_slugs=as_slugs,
-        as_start=as_start, as_end=as_end, as_budget=as_budget, as_capacity=as_capacity, as_target=as_target,
-        as_pacing=as_pacing, as_half=as_half, as_scale=as_scale, as_quality=as_quality, as_cpm=as_cpm,
-        as_ctr=as_ctr, as_ramp=as_ramp,
-        ad_adset=ad_adset, ad_ids=ad_ids, ad_names=ad_names, ad_utm=ad_utm, ad_start=ad_start, ad_end=ad_end,
-        ad_creative=ad_creative, adset_first_ad=adset_first_ad,
-    )
-
-
-# --- delivery: spend, impressions, clicks and lead counts per (day, ad) ------------------------------
-@dataclass
-class _Delivery:
-    live: np.ndarray  # (days, ads) bool
-    spend: np.ndarray  # (days, ads) rounded to pence, negative for refunds
-    impressions: np.ndarray
-    clicks: np.ndarray
-    leads: np.ndarray  # (days, ads) lead counts
-    adset_leads: np.ndarray  # (days, adsets)
-    mobile_shift: tuple[float, float] = (0.0, 0.0)  # logit shifts of the mobile share: before, drift
-
-
-def _share_shift(weights: np.ndarray, base: np.ndarray, target: float) -> float:
-    """The logit shift c with sum_p weights_p * expit(logit(base_p) + c) = target (weights sum to 1)."""
-    return float(brentq(lambda c: float(weights @ expit(logit(base) + c)) - target, -10.0, 10.0, xtol=1e-10))
-
-
-def _per_adset(w: _World, x: np.ndarray) -> np.ndarray:
-    """Sum a (days, ads) matrix over the ads of each ad set (ads are contiguous per ad set)."""
-    return np.add.reduceat(x, w.adset_first_ad, axis=1)
-
-
-def _simulate_delivery(w: _World, cfg: dict[str, int], seed: int) -> _Delivery:
-    rng = np.random.default_rng([seed, _STREAM_DELIVERY])
-    days = w.days
-    d = np.arange(days)[:, None]
-    weekday = (w.start.weekday() + np.arange(days)) % 7
-
-    live_as = (d >= w.as_start) & (d <= w.as_end)
-    ramp = 1.0 + TIKTOK_RAMP * np.clip((d - (days - DRIFT_DAYS) + 1) / DRIFT_DAYS, 0.0, 1.0) * w.as_ramp
-    noise = rng.lognormal(0.0, 0.08, (days, len(w.as_ids)))
-    adset_spend = np.minimum(w.as_target * SPEND_WEEKDAY[weekday][:, None] * ramp * noise, w.as_capacity) * live_as
-
-    a = w.ad_adset
-    live = (d >= w.ad_start) & (d <= w.ad_end)
-    age = np.maximum(d - w.ad_start, 0)
-    fatigue = 0.6 + 0.4 * np.exp(-age / 25.0)
-    weight = live * w.ad_creative * fatigue * rng.gamma(8.0, 1.0 / 8.0, live.shape)
-    weight_sum = _per_adset(w, weight)[:, a]
-    share = np.divide(weight, weight_sum, out=np.zeros_like(weight), where=weight_sum > 0)
-    spend = np.round(adset_spend[:, a] * share, 2)
-
-    refund = live & (rng.random(live.shape) < REFUND_SHARE)
-    refund_amount = -np.round(rng.uniform(0.5, 15.0, live.shape), 2)
-    spend = np.where(refund, refund_amount, spend)
-    paid = np.where(refund, 0.0, spend)
-
-    cpm = w.as_cpm[a] * rng.lognormal(0.0, 0.1, live.shape)
-    impressions = np.round(paid / cpm * 1000.0).astype(np.int64)
-    ctr = np.minimum(w.as_ctr[a] * w.ad_creative**0.8 * fatigue, 0.5)
-    clicks = rng.binomial(impressions, ctr)
-
-    # the ad set's expected leads follow its response to what it really spent; ads share by clicks
-    effective = _per_adset(w, paid)
-    response = 1.0 - np.exp(-effective / w.as_half * math.log(2))
-    k = cfg["leads"] / float((w.as_scale * response).sum())
-    w.as_scale = w.as_scale * k
-    expected_clicks = impressions * ctr
-    click_sum = _per_adset(w, expected_clicks)[:, a]
-    click_share = np.divide(expected_clicks, click_sum, out=np.zeros_like(expected_clicks), where=click_sum > 0)
-    leads = rng.poisson((w.as_scale * response)[:, a] * click_share)
-    clicks = np.maximum(clicks, leads)
-    adset_leads = _per_adset(w, leads)
-
-    # the device mix: calibrated on this world's platform mix so ~45% of leads are mobile, ~70% in the drift
-    by_platform = np.zeros((days, len(PLATFORMS)))
-    np.add.at(by_platform.T, w.as_platform, adset_leads.T.astype(float))
-    before, drift = by_platform[: days - DRIFT_DAYS].sum(0), by_platform[days - DRIFT_DAYS:].sum(0)
-    shift0 = _share_shift(before / before.sum(), MOBILE_SHARE, MOBILE_TARGETS[0])
-    shift1 = _share_shift(drift / drift.sum(), MOBILE_SHARE, MOBILE_TARGETS[1])
-    return _Delivery(live=live, spend=spend, impressions=impressions, clicks=clicks, leads=leads,
-                     adset_leads=adset_leads, mobile_shift=(shift0, shift1))
-
-
-# --- writing ----------------------------------------------------------------------------------------
-class _Sink:
-    """Writes a DataFrame through a DuckDB SELECT to a CSV, appending blocks after the first."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, options: str = ""):
-        self.con, self.path, self.options, self.rows, self.started = con, path, options, 0, False
-        self.tmp = path.with_name(path.name + ".part")
-
-    def write(self, df: pd.DataFrame, select: str) -> None:
-        self.con.register("t", df)
-        try:
-            target = self.tmp if self.started else self.path
-            opts = CSV_OPTIONS.format(header="false" if self.started else "true")
-            if self.options:
-                opts += ", " + self.options
-            self.con.execute(f"COPY ({select}) TO {sql_str(str(target))} ({opts})")
-        finally:
-            self.con.unregister("t")
-        if self.started:
-            with open(self.path, "ab") as out, open(self.tmp, "rb") as part:
-                shutil.copyfileobj(part, out, 1 << 22)
-            self.tmp.unlink()
-        self.started = True
-        self.rows += len(df)
-
-
-def _cat(codes: np.ndarray, categories: list[str] | tuple[str, ...]) -> pd.Categorical:
-    """A categorical column from integer codes into `categories` (-1 = blank); repeated labels are merged."""
-    labels, inverse = np.unique(np.array(categories, dtype=object), return_inverse=True)
-    codes = np.where(codes >= 0, inverse[np.maximum(codes, 0)], -1)
-    return pd.Categorical.from_codes(codes.astype(np.int32), categories=pd.Index(labels, dtype=object))
-
-
-def _with_duplicates(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
-    """Row order with a few rows written twice, the copy right after the original."""
-    dup = rng.choice(n, size=int(round(share * n)), replace=False) if n else np.empty(0, dtype=int)
-    return np.sort(np.concatenate([np.arange(n), dup]), kind="stable")
-
-
-def _write_static(con: duckdb.DuckDBPyConnection, w: _World, out: Path) -> dict[str, int]:
-    n_as = len(w.as_ids)
-    end_known = w.as_end < w.days - 1
-    adsets = pd.DataFrame({
-        "adset_id": w.as_ids,
-        "campaign_id": [w.camp_ids[c] for c in w.as_campaign],
-        "adset_name": w.as_names,
-        "daily_budget": w.as_budget,
-        "pacing_status": w.as_pacing,
-        "start_day": w.as_start,
-        "end_day": np.where(end_known, w.as_end, -1),
-    })
-    _Sink(con, out / "adsets.csv").write(adsets, f"""
-        SELECT adset_id, campaign_id, adset_name, daily_budget::DECIMAL(14, 2) AS daily_budget, pacing_status,
-               DATE '{w.start}' + start_day::INTEGER AS start_date,
-               CASE WHEN end_day >= 0 THEN DATE '{w.start}' + end_day::INTEGER END AS end_date
-        FROM t""")
-
-    mapping = pd.DataFrame({
-        "field": "utm_content",
-        "value": w.ad_utm,
-        "campaign_id": [w.camp_ids[w.as_campaign[s]] for s in w.ad_adset],
-        "adset_id": [w.as_ids[s] for s in w.ad_adset],
-    })
-    _Sink(con, out / "mapping.csv").write(mapping, "SELECT * FROM t")
-
-    truth = pd.DataFrame({
-        "adset_id": w.as_ids,
-        "campaign_id": [w.camp_ids[c] for c in w.as_campaign],
-        "platform": [PLATFORMS[p] for p in w.as_platform],
-        "response_scale": np.round(w.as_scale, 4),
-        "response_half_spend": w.as_half,
-        "capacity": w.as_capacity,
-        "daily_budget": w.as_budget,
-        "quality_logit": np.round(w.as_quality, 4),
-    })
-    _Sink(con, out / "truth" / "adsets_truth.csv").write(truth, """
-        SELECT adset_id, campaign_id, platform, response_scale::DECIMAL(18, 4) AS response_scale,
-               response_half_spend::DECIMAL(14, 2) AS response_half_spend, capacity::DECIMAL(14, 2) AS capacity,
-               daily_budget::DECIMAL(14, 2) AS daily_budget, quality_logit::DECIMAL(10, 4) AS quality_logit
-        FROM t""")
-    return {"adsets.csv": n_as, "mapping.csv": len(mapping), "truth/adsets_truth.csv": n_as}
-
-
-def _ads_block(sink: _Sink, w: _World, dl: _Delivery, d0: int, d1: int, rng: np.random.Generator) -> None:
-    dd, aa = np.nonzero(dl.live[d0:d1])
-    order = _with_duplicates(len(dd), AD_DUPLICATE_SHARE, rng)
-    dd, aa = dd[order] + d0, aa[order]
-    s = w.ad_adset[aa]
-    df = pd.DataFrame({
-        "day": dd,
-        "platform": _cat(w.as_platform[s], PLATFORM_LABELS),
-        "campaign_id": _cat(w.as_campaign[s], w.camp_ids),
-        "campaign_name": _cat(w.as_campaign[s], w.camp_names),
-        "adset_id": _cat(s, w.as_ids),
-        "adset_name": _cat(s, w.as_names),
-        "ad_id": _cat(aa, w.ad_ids),
-        "ad_name": _cat(aa, w.ad_names),
-        "spend": dl.spend[dd, aa],
-        "impressions": dl.impressions[dd, aa],
-        "clicks": dl.clicks[dd, aa],
-    })
-    sink.write(df, f"""
-        SELECT DATE '{w.start}' + day::INTEGER AS date, platform, campaign_id, campaign_name, adset_id, adset_name,
-               ad_id, ad_name, spend::DECIMAL(14, 2) AS spend, impressions, clicks, '{CURRENCY}' AS currency
-        FROM t""")
-
-
-def _conversions_block(sink: _Sink, w: _World, dl: _Delivery, d0: int, d1: int, rng: np.random.Generator) -> None:
-    block_days = np.arange(d0, d1)[:, None]
-    dd, ss = np.nonzero((block_days >= w.as_start) & (block_days <= w.as_end))
-    leads = dl.adset_leads[d0:d1][dd, ss].astype(float)
-    plat = w.as_platform[ss]
-    parts = []
-    # (combo, type, window): lead 7d click (always), lead 1d view and purchase 7d click (when counted)
-    for combo, (mean, type_cat, window_cat) in enumerate(((1.05, 0, 0), (0.12, 0, 1), (0.02, 1, 0))):
-        count = rng.poisson(mean * leads + (0.02 if combo == 0 else 0.0))
-        if combo == 2:
-            value = count * rng.lognormal(math.log(3000.0), 0.5, len(count))
-        else:
-            value = count * PLATFORM_LEAD_VALUE[plat]
-        keep = np.ones(len(count), dtype=bool) if combo == 0 else count > 0
-        parts.append(pd.DataFrame({
-            "day": dd[keep] + d0, "adset": ss[keep], "combo": combo, "count": count[keep],
-            "value": np.round(value[keep], 2),
-            "type_code": type_cat * 2 + rng.integers(0, 2, int(keep.sum())),
-            "window_code": window_cat * 2 + rng.integers(0, 2, int(keep.sum())),
-        }))
-    df = pd.concat(parts, ignore_index=True)
-    df = df.iloc[np.lexsort((df["combo"].to_numpy(), df["adset"].to_numpy(), df["day"].to_numpy()))]
-    value = df["value"].to_numpy().copy()
-    value[rng.random(len(df)) < VALUE_BLANK_SHARE] = np.nan
-    out = pd.DataFrame({
-        "day": df["day"].to_numpy(),
-        "adset_id": _cat(df["adset"].to_numpy(), w.as_ids),
-        "conversion_type": _cat(df["type_code"].to_numpy(), ("Lead", "lead", "purchase", "Purchase")),
-        "attribution_window": _cat(df["window_code"].to_numpy(), ("7d_click", "7D_CLICK", "1d_view", "1D_VIEW")),
-        "count": df["count"].to_numpy(),
-        "value": value,
-    })
-    sink.write(out, f"""
-        SELECT DATE '{w.start}' + day::INTEGER AS date, adset_id, conversion_type, attribution_window, count,
-               value::DECIMAL(16, 2) AS value
-        FROM t""")
-
-
-def _pick(u: np.ndarray, mix: np.ndarray, row: np.ndarray) -> np.ndarray:
-    """Categorical draw per lead: u uniform, mix[row] the lead's category probabilities."""
-    cum = np.cumsum(mix, axis=1)[:, :-1]
-    return (u[:, None] > cum[row]).sum(axis=1)
-
-
-@dataclass
-class _LeadCounter:
-    next_no: int = 1
-    width: int = 7
-
-
-def _leads_block(
-    sinks: dict[str, _Sink], w: _World, dl: _Delivery, d0: int, d1: int,
-    rng: np.random.Generator, counter: _LeadCounter, stats: dict[str, float],
-) -> None:
-    days = w.days
-    dd, aa = np.nonzero(dl.leads[d0:d1])
-    n_per = dl.leads[d0:d1][dd, aa]
-    day = np.repeat(dd + d0, n_per)
-    ad = np.repeat(aa, n_per)
-    hour = rng.choice(24, size=len(day), p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
-    created = day.astype(np.int64) * 86400 + hour * 3600 + rng.integers(0, 3600, len(day))  # s since start
-    order = np.argsort(created, kind="stable")
-    created, day, ad = created[order], day[order], ad[order]
-    n = len(day)
-    lead_no = counter.next_no + np.arange(n, dtype=np.int64)
-    counter.next_no += n
-    s = w.ad_adset[ad]
-    camp = w.as_campaign[s]
-    plat = w.as_platform[s]
-    weekday = (w.start.weekday() + day) % 7
-
-    # attributes; the device mix drifts toward mobile in the last 21 days
-    form = _pick(rng.random(n), FORM_MIX, plat)
-    country = _pick(rng.random(n), COUNTRY_MIX, plat)
-    company = _pick(rng.random(n), COMPANY_MIX, plat)
-    job = _pick(rng.random(n), JOB_MIX, plat)
-    free = (rng.random(n) < FREE_EMAIL[plat]).astype(int)
-    shift0, shift1 = dl.mobile_shift
-    shift = shift0 + (shift1 - shift0) * np.clip((day - (days - DRIFT_DAYS) + 1) / DRIFT_RAMP_DAYS, 0.0, 1.0)
-    p_mobile = expit(logit(MOBILE_SHARE[plat]) + shift)
-    device = np.where(rng.random(n) < p_mobile, 0, np.where(rng.random(n) < TABLET_OF_REST, 2, 1))
-
-    # qualification: ever qualifies with p_ever, after a lognormal delay with a long tail
-    z = (QUAL_BASE + PLATFORM_QUALITY[plat] + w.as_quality[s] + FORM_EFFECT[form] + COUNTRY_EFFECT[country]
-         + DEVICE_EFFECT[device] + COMPANY_EFFECT[company] + JOB_EFFECT[job] + FREE_EMAIL_EFFECT * free
-         + WEEKDAY_EFFECT[weekday])
-    p_ever = expit(z)
-    mu = math.log(QUAL_DELAY_MEDIAN_DAYS) + QUAL_DELAY_SIZE_SLOPE * (company - 2)
-    p14 = p_ever * ndtr((math.log(QUAL_WINDOW_DAYS) - mu) / QUAL_DELAY_SIGMA)
-    senior = (job >= 2).astype(float)
-    p_book = expit(logit(0.45) - 0.12 + 0.35 * senior + 0.2 * (form > 0) - 0.3 * free)
-    p_won = expit(logit(0.30) - 0.05 + 0.15 * (company - 2) + 0.2 * (job == 3))
-    rev_mean = REVENUE_MEDIAN[company] * math.exp(REVENUE_SIGMA**2 / 2)
-    value_true = p14 * p_book * p_won * rev_mean
-
-    qualifies = rng.random(n) < p_ever
-    q_delay = np.exp(mu + QUAL_DELAY_SIGMA * rng.standard_normal(n))
-    books = qualifies & (rng.random(n) < p_book)
-    b_delay = np.exp(math.log(3.0) + 0.8 * rng.standard_normal(n))
-    wins = books & (rng.random(n) < p_won)
-    w_delay = np.exp(math.log(14.0) + 0.45 * rng.standard_normal(n))
-    revenue = np.round(REVENUE_MEDIAN[company] * np.exp(REVENUE_SIGMA * rng.standard_normal(n)), 2)
-    end_s = days * 86400 - 1
-    q_at = created + np.round(q_delay * 86400).astype(np.int64)
-    b_at = q_at + np.round(b_delay * 86400).astype(np.int64)
-    won_at = b_at + np.round(w_delay * 86400).astype(np.int64)
-    q_obs = qualifies & (q_at <= end_s)
-    b_obs = q_obs & books & (b_at <= end_s)
-    w_obs = b_obs & wins & (won_at <= end_s)
-
-    stats["leads"] += n
-    stats["p14_sum"] += float(p14.sum())
-    stats["qualified_observed"] += int(q_obs.sum())
-    stats["qualified_late"] += int((q_obs & (q_delay > QUAL_WINDOW_DAYS)).sum())
-    stats["won"] += int(w_obs.sum())
-    drift = day >= days - DRIFT_DAYS
-    stats["mobile_before"] += int((device[~drift] == 0).sum())
-    stats["leads_before"] += int((~drift).sum())
-    stats["mobile_drift"] += int((device[drift] == 0).sum())
-    stats["leads_drift"] += int(drift.sum())
-
-    # how the CRM captured the source: ids, ad id only, utm only, a retyped campaign name, or nothing
-    group = _pick(rng.random(n), LEAD_GROUPS[None, :], np.zeros(n, dtype=int))
-    n_ad = len(w.ad_ids)
-    none = np.full(n, -1)
-    utm_content = np.where(group <= 2, ad, np.where(group == 4, n_ad + s * 2 + rng.integers(0, 2, n), -1))
-    orphan_utm = [v for slug in w.as_slugs for v in (f"{slug}_old", f"copy_of_{slug}")]
-    variants = []
-    for name in w.camp_names:
-        variants += [name.lower(), name.upper(), " " + name.replace(" ", "  ") + " ", name.lower().replace(" | ", " |  ")]
-    base = np.datetime64(w.start.isoformat(), "s")
-    leads = pd.DataFrame({
-        "lead_no": lead_no,
-        "created_at": base + created.astype("timedelta64[s]"),
-        "campaign_id": _cat(np.where(group == 0, camp, none), w.camp_ids),
-        "adset_id": _cat(np.where(group == 0, s, none), w.as_ids),
-        "ad_id": _cat(np.where(group <= 1, ad, none), w.ad_ids),
-        "utm_campaign": _cat(camp, w.camp_slugs),
-        "utm_content": _cat(utm_content, w.ad_utm + orphan_utm),
-        "campaign_name": _cat(np.where(group == 3, camp * 4 + rng.integers(0, 4, n), none), variants),
-        "form": _cat(form, FORMS),
-        "country": _cat(country, COUNTRIES),
-        "device": _cat(device, DEVICES),
-        "company_size": _cat(company, COMPANY_SIZES),
-        "job_level": _cat(job, JOB_LEVELS),
-        "email_domain": _cat(free, EMAIL_DOMAINS),
-    })
-    lead_id = f"'L' || lpad(lead_no::VARCHAR, {counter.width}, '0') AS lead_id"
-    rows = _with_duplicates(n, LEAD_DUPLICATE_SHARE, rng)
-    sinks["leads.csv"].write(leads.iloc[rows], f"SELECT {lead_id}, * EXCLUDE (lead_no) FROM t")
-
-    nat = np.datetime64("NaT", "s")
-
-    def stamp(at: np.ndarray, observed: np.ndarray) -> np.ndarray:
-        return np.where(observed, base + at.astype("timedelta64[s]"), nat)
-
-    outcomes = pd.DataFrame({
-        "lead_no": lead_no[q_obs],
-        "qualified_at": stamp(q_at, q_obs)[q_obs],
-        "booked_at": stamp(b_at, b_obs)[q_obs],
-        "won_at": stamp(won_at, w_obs)[q_obs],
-        "revenue": np.where(w_obs, revenue, np.nan)[q_obs],
-    })
-    sinks["outcomes.csv"].write(
-        outcomes, f"SELECT {lead_id}, qualified_at, booked_at, won_at, revenue::DECIMAL(14, 2) AS revenue FROM t")
-    truth = pd.DataFrame({"lead_no": lead_no, "p": np.round(p14, 6), "v": np.round(value_true, 6)})
-    sinks["truth/leads_truth.csv"].write(
-        truth, f"SELECT {lead_id}, p::DECIMAL(9, 6) AS p_qualified_true, v::DECIMAL(18, 6) AS value_true FROM t")
+WORLDS: dict[str, ModuleType] = {"v2": v2, "simple": simple}
+DEFAULT_WORLD = "v2"  # the hard world; "simple" stays for comparison (elv generate --world simple)
 
 
 def generate_world(
     out_dir: Path | str, size: str = "s", seed: int = 7, progress: Callable[[str], None] | None = None,
+    world: str = DEFAULT_WORLD,
 ) -> dict:
-    """Write the demo world for `size` (see SIZES) and `seed` into out_dir; return file row counts."""
+    """Write the demo `world` ("v2" or "simple") for `size` (see SIZES) and `seed` into out_dir; return file row
+    counts and the date range."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
+    if world not in WORLDS:
+        raise ValueError(f"unknown world {world!r}; choose one of {', '.join(WORLDS)}")
+    law = WORLDS[world]
     say = progress or (lambda _msg: None)
     cfg = SIZES[size]
     out = Path(out_dir)
@@ -684,33 +74,32 @@ def generate_world(
     for name in FILES:
         (out / name).unlink(missing_ok=True)
 
-    say(f"building the {size} world: {cfg['campaigns']} campaigns, {cfg['adsets']} ad sets, {cfg['ads']} ads")
-    w = _build_world(cfg, seed)
-    dl = _simulate_delivery(w, cfg, seed)
+    say(f"building the {size} {world} world: {cfg['campaigns']} campaigns, {cfg['adsets']} ad sets, {cfg['ads']} ads")
+    w = build_world(cfg, seed)
+    dl = simulate_delivery(w, cfg, seed, budget_level=law.budget_levels(w, seed))
+    ctx = law.prepare(w, dl, seed)
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = true")
     try:
-        summary: dict = _write_static(con, w, out)
+        summary: dict = write_static(con, w, out)
         say("wrote adsets.csv, mapping.csv and truth/adsets_truth.csv")
         sinks = {
-            "ads.csv": _Sink(con, out / "ads.csv", "DATEFORMAT '%d/%m/%Y'"),
-            "conversions.csv": _Sink(con, out / "conversions.csv"),
-            "leads.csv": _Sink(con, out / "leads.csv", TS_FORMAT),
-            "outcomes.csv": _Sink(con, out / "outcomes.csv", TS_FORMAT),
-            "truth/leads_truth.csv": _Sink(con, out / "truth" / "leads_truth.csv"),
+            "ads.csv": Sink(con, out / "ads.csv", "DATEFORMAT '%d/%m/%Y'"),
+            "conversions.csv": Sink(con, out / "conversions.csv"),
+            "leads.csv": Sink(con, out / "leads.csv", TS_FORMAT),
+            "outcomes.csv": Sink(con, out / "outcomes.csv", TS_FORMAT),
+            "truth/leads_truth.csv": Sink(con, out / "truth" / "leads_truth.csv"),
         }
-        counter = _LeadCounter(width=max(7, len(str(int(cfg["leads"] * 1.2)))))
-        stats: dict[str, float] = dict.fromkeys(
-            ("leads", "p14_sum", "qualified_observed", "qualified_late", "won", "mobile_before", "leads_before",
-             "mobile_drift", "leads_drift"), 0.0)
+        counter = LeadCounter(width=max(7, len(str(int(cfg["leads"] * 1.2)))))
+        stats: dict[str, float] = dict.fromkeys(law.STAT_KEYS, 0.0)
         block = cfg["block_days"]
         n_blocks = -(-w.days // block)
         for b in range(n_blocks):
             d0, d1 = b * block, min(w.days, (b + 1) * block)
-            rng = np.random.default_rng([seed, _STREAM_BLOCK, b])
-            _ads_block(sinks["ads.csv"], w, dl, d0, d1, rng)
-            _conversions_block(sinks["conversions.csv"], w, dl, d0, d1, rng)
-            _leads_block(sinks, w, dl, d0, d1, rng, counter, stats)
+            rng = np.random.default_rng([seed, STREAM_BLOCK, b])
+            ads_block(sinks["ads.csv"], w, dl, d0, d1, rng)
+            conversions_block(sinks["conversions.csv"], w, dl, d0, d1, rng)
+            law.leads_block(sinks, w, dl, ctx, d0, d1, rng, counter, stats)
             if n_blocks > 1:
                 say(f"block {b + 1}/{n_blocks}: days {d0 + 1}-{d1}, {counter.next_no - 1:,} leads so far")
         say("wrote ads.csv, conversions.csv, leads.csv, outcomes.csv and truth/leads_truth.csv")
@@ -719,14 +108,10 @@ def generate_world(
 
     summary.update({name: sink.rows for name, sink in sinks.items()})
     summary = {name: summary[name] for name in FILES}
-    summary.update({"start_date": w.start.isoformat(), "end_date": WORLD_END_DATE.isoformat(), "currency": CURRENCY})
+    summary.update({"world": world, "start_date": w.start.isoformat(), "end_date": WORLD_END_DATE.isoformat(),
+                    "currency": CURRENCY})
     n_leads = max(stats["leads"], 1.0)
     spend = float(np.clip(dl.spend, 0.0, None).sum())
-    say(
-        f"done: {int(stats['leads']):,} unique leads, spend {CURRENCY} {spend:,.0f} (CPL {spend / n_leads:.2f}), "
-        f"true 14-day qualification rate {stats['p14_sum'] / n_leads:.1%}, "
-        f"observed qualifications later than 14 days {stats['qualified_late'] / max(stats['qualified_observed'], 1):.1%}, "
-        f"{int(stats['won']):,} won, mobile share {stats['mobile_before'] / max(stats['leads_before'], 1):.0%} -> "
-        f"{stats['mobile_drift'] / max(stats['leads_drift'], 1):.0%} in the last {DRIFT_DAYS} days"
-    )
+    say(f"done: {int(stats['leads']):,} unique leads, spend {CURRENCY} {spend:,.0f} (CPL {spend / n_leads:.2f}), "
+        + law.summary(stats))
     return summary

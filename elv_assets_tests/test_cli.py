@@ -29,11 +29,15 @@ def test_validate_exits_1_and_names_the_line_on_bad_data(tmp_path, capsys):
 
 
 def test_validate_json_is_machine_readable(tmp_path, capsys):
-    folder = write_tiny_world(tmp_path, outcomes_csv=None)
+    folder = write_tiny_world(tmp_path, outcomes_csv=None)  # no outcomes yet: partial, not broken
+    assert main(["validate", "--data", str(folder), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True
+    assert data["files"]["outcomes"]["present"] is False and data["files"]["outcomes"]["blocking"] is False
+    (folder / "ads.csv").write_text("date,platform\n01/03/2025,Meta\n")  # spend and the ids are missing
     assert main(["validate", "--data", str(folder), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
-    assert data["ok"] is False
-    assert data["files"]["outcomes"]["blocking"] is True
+    assert data["ok"] is False and data["files"]["ads"]["blocking"] is True
 
 
 def test_validate_on_a_missing_folder_says_so(tmp_path, capsys):

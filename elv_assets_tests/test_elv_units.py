@@ -1,4 +1,4 @@
-"""The ELV chain's plain functions: maturity, the feature lag, the split, ELV arithmetic, reasons, the gate."""
+"""The ELV chain's plain functions: maturity, the feature lag, the split, ELV arithmetic, reasons."""
 
 import datetime as dt
 
@@ -7,10 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from elv_assets.ml import models as M
-from elv_assets.ml.bundle import ModelBundle, promotion_decision
-from elv_assets.ml.elv import LeadValues, feature_label, learn_values, rank_and_decile, reasons
-from elv_assets.ml.features import FeatureColumns, lead_features_select
+from elv_assets.ml.elv import feature_label, rank_and_decile, reasons
+from elv_assets.ml.features import AttributeKinds, lead_features_select
 from elv_assets.ml.labels import labels_select
 from elv_assets.ml.split import assign, boundaries
 
@@ -49,6 +47,22 @@ def test_maturity_positive_negative_immature_and_the_boundary_day():
     assert df.loc["young_pos", "days_to_qualify"] == pytest.approx(1.083, abs=1e-3)
 
 
+def test_one_boundary_for_windows_and_outcomes_and_no_positive_before_creation():
+    df = _labels(
+        leads=[
+            ("closes_at_end", "2026-03-18 00:00"),  # window closes at 2026-04-01 00:00, the end of the as_of day
+            ("closes_before", "2026-03-17 23:59:59"),
+            ("early", "2026-03-01 10:00"),  # its qualification is dated before it was created: a data error
+        ],
+        outcomes=[("early", "2026-03-01 09:00")],
+    )
+    # a window that closes exactly at the end is not closed yet: a qualification at that instant would be unknown
+    assert df.loc["closes_at_end", "label_status"] == "immature"
+    assert df.loc["closes_before", ["label", "label_status", "mature"]].tolist() == [0, "negative", True]
+    assert df.loc["early", ["label", "label_status"]].tolist() == [0, "negative"]
+    assert pd.isna(df.loc["early", "days_to_qualify"])
+
+
 def test_an_outcome_after_as_of_is_not_known_yet():
     df = _labels(leads=[("x", "2026-03-25 10:00")], outcomes=[("x", "2026-04-02 10:00")])
     assert df.loc["x", "label_status"] == "immature" and pd.isna(df.loc["x", "days_to_qualify"])
@@ -60,17 +74,20 @@ def _feature_world(ads: pd.DataFrame) -> pd.DataFrame:
         con.execute(f"CREATE SCHEMA {schema}")
     con.register("ads_df", ads)
     con.execute("CREATE TABLE silver.ads AS SELECT * FROM ads_df")
+    con.execute("CREATE TABLE silver.adsets AS SELECT 'a1' AS adset_id, 20.0 AS daily_budget, "
+                "NULL::DATE AS start_date, NULL::DATE AS end_date")
     con.execute("""CREATE TABLE silver.leads AS SELECT * FROM (VALUES
         ('L1', TIMESTAMP '2026-03-10 15:00', 'c1', 'a1', 'long'),
         ('L2', TIMESTAMP '2026-03-11 09:00', 'c1', 'a1', 'short')) t(lead_id, created_at, campaign_id, adset_id, form)""")
-    con.execute("CREATE TABLE gold.lead_attribution AS SELECT lead_id, created_at, campaign_id, adset_id FROM silver.leads")
-    return con.execute(lead_features_select(AS_OF, 1, ["form"])).df().set_index("lead_id")
+    con.execute("CREATE TABLE gold.lead_attribution AS SELECT lead_id, created_at, campaign_id, adset_id, "
+                "CASE WHEN lead_id = 'L1' THEN 'ad1' END AS ad_id FROM silver.leads")
+    return con.execute(lead_features_select(AS_OF, 1, AttributeKinds([], ["form"], {}))).df().set_index("lead_id")
 
 
 def _ads(days: range, spend: float = 10.0) -> pd.DataFrame:
     return pd.DataFrame({
         "date": [dt.date(2026, 3, d) for d in days], "platform": "meta", "campaign_id": "c1", "adset_id": "a1",
-        "campaign_name": "C", "adset_name": "A", "spend": spend, "impressions": 1000, "clicks": 10,
+        "campaign_name": "C", "adset_name": "A", "ad_id": "ad1", "spend": spend, "impressions": 1000, "clicks": 10,
     })
 
 
@@ -114,21 +131,6 @@ def test_time_split_boundaries_follow_created_at_never_random():
         boundaries(created, (0.6, 0.3, 0.3))
 
 
-def test_value_per_qualified_lead_is_shrunk_towards_the_overall_value():
-    history = pd.DataFrame({
-        "campaign_id": ["a", "a", "b", "b", "b", "b"],
-        "label": [1, 1, 1, 1, 0, 0],
-        "revenue": [1000.0, None, 0.0, 200.0, 5000.0, None],  # revenue of a non-qualified lead is not counted
-    })
-    v = learn_values(history, prior_strength=2)
-    # overall: (1000 + 0 + 0 + 200) / 4 qualified = 300
-    assert v.overall == 300.0
-    # a: (1000 + 2 * 300) / (2 + 2) = 400; b: (200 + 600) / 4 = 200
-    assert v.per_campaign == {"a": 400.0, "b": 200.0}
-    assert v.of(pd.Series(["a", "b", "new", None])).tolist() == [400.0, 200.0, 300.0, 300.0]
-    assert learn_values(history, configured=150.0).of(pd.Series(["a"])).tolist() == [150.0]
-
-
 def test_elv_rank_and_decile():
     elv = np.array([5.0, 50.0, 50.0, 1.0] + [0.5] * 16)
     ids = pd.Series([f"L{i:02d}" for i in range(20)])
@@ -153,41 +155,14 @@ def test_reasons_name_the_strongest_features_in_words_and_merge_windows():
     assert feature_label("campaign_spend_trend") == "campaign spend trend (last 7 days vs the 7 before)"
 
 
-def _synthetic(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=n)
-    return pd.DataFrame({"lead_id": [f"L{i}" for i in range(n)], "campaign_id": "c1", "x": x,
-                         "noise": rng.normal(size=n),
-                         "label": (rng.random(n) < 1 / (1 + np.exp(-(2 * x - 1)))).astype(int)})
+def test_ad_and_ad_set_age_count_days_since_their_first_delivery():
+    features = _feature_world(_ads(range(3, 12)))
+    assert features.loc["L1", ["ad_age_days", "adset_age_days"]].tolist() == [7.0, 7.0]  # created 10 March
+    assert pd.isna(features.loc["L2", "ad_age_days"]) and features.loc["L2", "adset_age_days"] == 8.0  # no ad known
 
 
-def _bundle(feature: str, train: pd.DataFrame, calib: pd.DataFrame) -> ModelBundle:
-    cols = FeatureColumns([feature], [])
-    [cand] = M.fit_candidates(train, train["label"].to_numpy(), calib, calib["label"].to_numpy(), cols,
-                              kinds=("logistic",))
-    cal = M.calibrate(cand.pipeline, calib, calib["label"].to_numpy(), cols, "sigmoid")
-    return ModelBundle("logistic", cand.pipeline, cal, "sigmoid", cols, None, LeadValues({}, 100.0, "configured"),
-                       14, 1, {})
-
-
-def test_promotion_gate_keeps_a_better_serving_model_and_says_why():
-    train, calib, test = _synthetic(4000, 1), _synthetic(2000, 2), _synthetic(2000, 3)
-    good, bad = _bundle("x", train, calib), _bundle("noise", train, calib)
-    first = promotion_decision(good, None, test, pr_auc_tolerance=0.01, ece_limit=0.05)
-    assert first.promote and first.reason == "no model was serving"
-    worse = promotion_decision(bad, good, test, pr_auc_tolerance=0.01, ece_limit=0.05)
-    assert not worse.promote and "below the serving model's" in worse.reason
-    assert worse.serving_pr_auc > worse.new_pr_auc + 0.01
-    same = promotion_decision(good, good, test, pr_auc_tolerance=0.01, ece_limit=0.05)
-    assert same.promote
-    strict = promotion_decision(good, None, test, pr_auc_tolerance=0.01, ece_limit=0.0)
-    assert not strict.promote and "ECE" in strict.reason
-    stale = promotion_decision(good, _bundle("noise", train, calib), test.drop(columns="noise"), 0.01, 0.05)
-    assert stale.promote and "no longer exist (noise)" in stale.reason
-
-
-def test_model_choice_prefers_the_simpler_model_within_the_tolerance():
-    cands = [M.Candidate("logistic", None, 0.400, None), M.Candidate("lightgbm", None, 0.401, None),
-             M.Candidate("xgboost", None, 0.420, None)]
-    assert M.choose(cands, tie_tolerance=0.002).kind == "xgboost"
-    assert M.choose(cands, tie_tolerance=0.03).kind == "logistic"
+def test_days_after_the_ad_export_ends_are_unknown_not_zero():
+    features = _feature_world(_ads(range(1, 10)))  # ads.csv ends on 9 March; L2 (11 March) reads 10 March
+    assert features.loc["L1", "adset_spend_7d"] == 70.0  # 3..9 March
+    assert features.loc["L1", "adset_pace_7d"] == 0.5  # against 7 days of its 20 a day budget
+    assert pd.isna(features.loc["L2", "adset_spend_7d"]) and pd.isna(features.loc["L2", "adset_active_days_28d"])

@@ -10,6 +10,7 @@ from elv_assets.contracts.inputs import ColumnSpec
 from elv_assets.lakehouse.ingest import (
     UnreadableFile,
     date_problem_sql,
+    load_raw,
     number_sql,
     parse_timestamp_sql,
     sniff,
@@ -88,7 +89,6 @@ def test_sniff_handles_bom_semicolon_and_decimal_comma(tmp_path: Path):
     "content, reason",
     [
         (b"", "the file is empty"),
-        (b"date,spend\n", "header only"),
         (b"PK\x03\x04\x00\x00binary", "not a CSV text file"),
         (b"just one column\nx\n", "only one column"),
         ("date,spend\n01/02/2025,\xa35\n".encode("latin-1"), "not UTF-8"),
@@ -99,3 +99,11 @@ def test_unreadable_files_get_one_line_reasons(tmp_path: Path, content: bytes, r
     path.write_bytes(content)
     with pytest.raises(UnreadableFile, match=reason):
         sniff(path)
+
+
+def test_a_header_only_file_loads_as_an_empty_table_with_its_columns(tmp_path: Path):
+    path = tmp_path / "outcomes.csv"
+    path.write_text("lead_id;qualified_at;revenue\n")
+    con = duckdb.connect()
+    assert load_raw(con, path, "raw", sniff(path)) == 0
+    assert [r[0] for r in con.execute("DESCRIBE raw").fetchall()] == ["lead_id", "qualified_at", "revenue", "_line"]

@@ -167,8 +167,8 @@ def test_without_ads_leads_are_tied_by_their_own_ids_and_the_mapping_file(crm_on
     assert att.drop(columns="join_detail").fillna("-").values.tolist() == [
         ["L1", "c1", "as1", "ad1", "id"],
         ["L2", "c1", "as1", "-", "mapping"],
-        ["L3", "-", "-", "-", "unmatched"],  # a name alone: no lead carries 'Brand Search' beside an id
-        ["L4", "-", "-", "-", "unmatched"],
+        ["L3", "brand search", "-", "-", "lead_field"],  # a name alone: the campaign is named by its (normalised) name
+        ["L4", "unknown campaign", "-", "-", "lead_field"],
         ["L5", "c2", "as2", "ad3", "id"],
     ]
     assert att.join_detail[0] == "the lead's own ids, unchecked: no ads.csv rows to check them against"

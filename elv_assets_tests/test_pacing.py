@@ -20,7 +20,8 @@ def _daily(rows: list[tuple]) -> pd.DataFrame:
     con.execute("CREATE SCHEMA gold")
     df = pd.DataFrame(rows, columns=["day", "spend", "daily_budget", "leads", "qualified", "bookings"])
     df["date"] = [dt.date(2026, 3, d) for d in df.pop("day")]
-    df = df.assign(adset_id="a1", campaign_id="c1", platform="meta", impressions=1000, clicks=10)
+    df = df.assign(adset_id="a1", campaign_id="c1", platform="meta", impressions=1000, clicks=10,
+                   platform_conversions=0)
     con.register("d", df)
     con.execute("CREATE TABLE gold.adset_daily AS SELECT * FROM d")
     return con.execute(adset_features_select(AS_OF, under_pacing_share=0.8)).df().set_index("date")

@@ -31,3 +31,25 @@ def test_real_export_validates_and_loads_into_silver(tmp_path):
     assert totals.n.item() == 15403
     assert abs(totals.spend.item() - 175193) < 200
     assert abs(totals.clicks.item() - 2492837) < 5000
+
+
+def test_the_real_ad_export_alone_runs_end_to_end(tmp_path):
+    """No CRM files: the lakehouse, pacing against usual spend, spend response and next-day forecasts on the
+    platform's own conversions run; the lead chain is skipped with its reason; the run succeeds."""
+    from elv_assets.runner import run_assets
+
+    import_online_advertising(REAL_FILE, tmp_path / "raw")
+    settings = Settings(tmp_path / "raw", tmp_path / "w.duckdb", tmp_path / "s", tmp_path / "a", "")
+    outcome = run_assets(settings, echo=lambda _line: None)
+    assert outcome.success, outcome.failures
+    assert "No CRM leads (leads.csv is absent or empty)" in outcome.skipped["ml/candidate_models"]
+    assert set(outcome.skipped) >= {"gold/lead_scores", "gold/campaign_leaderboard", "ml/run_report"}
+    assert not {"gold/pacing_risk", "gold/spend_response", "gold/bookings_forecast"} & set(outcome.skipped)
+
+    risk = query(settings, "SELECT * FROM gold.pacing_risk")
+    assert len(risk) > 5 and (risk.budget_source == "usual spend").all() and risk.p_under_pace.between(0, 1).all()
+    curves = query(settings, "SELECT outcome, a_qualified FROM gold.spend_response")
+    assert len(curves) > 5 and (curves.outcome == "platform-reported conversions").all()
+    forecast = query(settings, "SELECT measure, kind, max(date)::DATE AS last FROM gold.bookings_forecast GROUP BY ALL")
+    assert set(forecast.measure) == {"platform_conversions"}
+    assert str(forecast.loc[forecast.kind == "forecast", "last"].item())[:10] == "2020-07-01"  # the day after

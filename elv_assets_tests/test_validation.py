@@ -2,9 +2,7 @@
 
 from pathlib import Path
 
-import pytest
-
-from elv_assets.lakehouse.validation import validate_folder
+from elv_assets.lakehouse.validation import capabilities, validate_folder
 from elv_assets_tests.tiny_world import ADS, CONVERSIONS, LEADS, OUTCOMES, write_tiny_world
 
 
@@ -40,12 +38,21 @@ def test_missing_required_column_blocks_and_lists_what_was_found(tmp_path: Path)
     assert error.rule.startswith("missing required column(s): created_at; found: lead_id, created,")
 
 
-def test_missing_required_file_blocks_but_optional_file_does_not(tmp_path: Path):
-    report = validate_folder(write_tiny_world(tmp_path, outcomes_csv=None, mapping_csv=None))
-    assert report.files["outcomes"].blocking
-    assert not report.files["mapping"].blocking
-    assert "outcomes.csv: MISSING (required)" in report.to_text()
-    assert "mapping.csv: absent (optional)" in report.to_text()
+def test_every_file_is_optional_but_a_folder_needs_ads_or_leads(tmp_path: Path):
+    report = validate_folder(write_tiny_world(tmp_path / "crm", outcomes_csv=None, mapping_csv=None))
+    assert not report.blocking
+    text = report.to_text()
+    assert "outcomes.csv: absent (optional)" in text and "without it: no outcomes yet" in text
+    assert "mapping.csv: absent (optional)" in text
+
+    ads_only = validate_folder(write_tiny_world(tmp_path / "ads", leads_csv=None, outcomes_csv=None))
+    assert not ads_only.blocking
+    assert [w for w, _ in capabilities(ads_only.files)] == ["ads", "ads without leads", "adsets", "conversions"]
+    assert "what this folder supports:\n  ads: spend, CPL" in ads_only.to_text()
+
+    nothing = validate_folder(write_tiny_world(tmp_path / "none", ads_csv=None, leads_csv=None, outcomes_csv=None))
+    assert nothing.blocking
+    assert "nothing to load: the folder needs ads.csv" in nothing.to_text()
 
 
 def test_non_numeric_and_negative_counts_are_reported(tmp_path: Path):
@@ -77,11 +84,21 @@ def test_semicolon_file_with_decimal_commas_and_bom_loads(tmp_path: Path):
     assert (ads.delimiter, ads.decimal_comma) == (";", True)
 
 
-@pytest.mark.parametrize("content, reason", [("", "the file is empty"), ("lead_id,created_at\n", "header only")])
-def test_empty_files_get_a_reason_not_a_traceback(tmp_path: Path, content: str, reason: str):
-    report = validate_folder(write_tiny_world(tmp_path, leads_csv=content))
+def test_an_empty_file_gets_a_reason_not_a_traceback(tmp_path: Path):
+    report = validate_folder(write_tiny_world(tmp_path, leads_csv=""))
     [error] = report.files["leads"].errors
-    assert reason in error.rule
+    assert "the file is empty" in error.rule
+
+
+def test_a_header_only_file_is_a_warning_not_an_error(tmp_path: Path):
+    """No outcomes yet is a normal state of a new account: everything runs, the model waits for labels."""
+    report = validate_folder(write_tiny_world(tmp_path, outcomes_csv="lead_id,qualified_at,booked_at,won_at,revenue\n"))
+    outcomes = report.files["outcomes"]
+    assert not report.blocking and outcomes.present and outcomes.rows == 0
+    [warning] = outcomes.warnings
+    assert warning.rule == "header only: no rows yet (loaded as an empty table)"
+    assert ("leads without outcomes", "leads attributed and counted; the lead model waits for outcomes") in \
+        capabilities(report.files)
 
 
 def test_duplicate_keys_with_different_values_warn(tmp_path: Path):

@@ -12,6 +12,7 @@ POOLING = ["adset", "campaign", "overall"]
 SHAPES = ["saturating", "near_linear", "saturated"]
 BUDGET_SOURCES = ["daily_budget", "recent_spend"]
 TOLERANCE = 0.01  # budgets are rounded to 2 decimals
+OUTCOME_NAMES = ["lead value (ELV)", "platform-reported conversions"]
 
 
 class SpendResponse(_Table):
@@ -22,6 +23,9 @@ class SpendResponse(_Table):
     campaign_id: Series[str] = pa.Field(nullable=True)
     platform: Series[str] = pa.Field(nullable=True)
     as_of_date: Series[pa.DateTime] = pa.Field(nullable=False)
+    outcome: Series[str] = pa.Field(isin=OUTCOME_NAMES, description=(
+        "What the curves relate spend to: the scored leads' ELV (a_qualified: expected qualified leads), or, with "
+        "no scored leads, the platform's reported conversions (a_qualified) and their value (a_elv)."))
     active: Series[bool] = pa.Field(description="Spent in the last 7 days up to as_of: budget can go to it.")
     current_budget: Series[float] = pa.Field(ge=0, description="Latest daily_budget by as_of, else today's spend.")
     budget_source: Series[str] = pa.Field(isin=BUDGET_SOURCES, description="Where current_budget came from.")

@@ -130,8 +130,11 @@ INPUT_FILES: dict[str, InputFile] = {
                   ("date", "adset_id", "conversion_type (any case)", "attribution_window (any case)"),
                   "date, adset_id, lower(conversion_type), lower(attribution_window)",
                   "no platform-reported conversions (counted as 0)"),
-        InputFile("leads", LeadsInput, True, ("lead_id",), "lead_id"),
-        InputFile("outcomes", OutcomesInput, True, ("lead_id",), "lead_id"),
+        InputFile("leads", LeadsInput, False, ("lead_id",), "lead_id",
+                  "no CRM leads: no lead model, ELV or leaderboards; the lakehouse, pacing, spend response and "
+                  "forecasts run on the ad data (on platform-reported conversions)"),
+        InputFile("outcomes", OutcomesInput, False, ("lead_id",), "lead_id",
+                  "no outcomes yet: leads are attributed and counted, and the lead model waits for labels"),
         InputFile("mapping", MappingInput, False, ("field (any case)", "value"), "lower(field), value",
                   "leads are tied by their ids and names only"),
     )

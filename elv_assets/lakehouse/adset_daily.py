@@ -3,9 +3,10 @@ CRM results. CRM counts are dated by their own event (leads by created_at, quali
 bookings by booked_at, revenue by won_at) and attributed through gold.lead_attribution. Nothing after
 the run's as_of date is counted: the table is what a marketer could have known that day.
 
-Delivery (spend, impressions, clicks) is known for the ad sets that ads.csv has: a day without a row
-there is a day without delivery, so 0. For an ad set that ads.csv lacks, or with no ads.csv at all, it
-is unknown, so NULL; every ratio built on it (CTR, CPC, CPM, pacing ratio, ROAS, CPL) is then NULL too,
+Delivery (spend, impressions, clicks) is known for the ad sets that ads.csv has, up to the last day the
+export covers: a day without a row there is a day without delivery, so 0. For an ad set that ads.csv
+lacks, with no ads.csv at all, or after the export's last day (an ad export that lags the CRM), it is
+unknown, so NULL; every ratio built on it (CTR, CPC, CPM, pacing ratio, ROAS, CPL) is then NULL too,
 as it is when its denominator is 0. CRM rows are there either way: one row per (date, ad set) with leads.
 """
 
@@ -48,13 +49,17 @@ def adset_daily_select(as_of: dt.date) -> str:
         FROM events GROUP BY date, adset_id
     ),
     known AS (SELECT adset_id, min(platform) AS platform FROM silver.ads GROUP BY 1),
+    last_ad_day AS (SELECT max(date) AS day FROM silver.ads),
     joined AS (
         SELECT coalesce(d.date, c.date) AS date, coalesce(d.adset_id, c.adset_id) AS adset_id,
                coalesce(d.campaign_id, c.campaign_id) AS campaign_id,
                coalesce(d.platform, k.platform) AS platform,
-               CASE WHEN k.adset_id IS NOT NULL THEN coalesce(d.spend, 0) END AS spend,
-               CASE WHEN k.adset_id IS NOT NULL THEN coalesce(d.impressions, 0) END::BIGINT AS impressions,
-               CASE WHEN k.adset_id IS NOT NULL THEN coalesce(d.clicks, 0) END::BIGINT AS clicks,
+               CASE WHEN k.adset_id IS NOT NULL AND coalesce(d.date, c.date) <= (SELECT day FROM last_ad_day)
+                    THEN coalesce(d.spend, 0) END AS spend,
+               CASE WHEN k.adset_id IS NOT NULL AND coalesce(d.date, c.date) <= (SELECT day FROM last_ad_day)
+                    THEN coalesce(d.impressions, 0) END::BIGINT AS impressions,
+               CASE WHEN k.adset_id IS NOT NULL AND coalesce(d.date, c.date) <= (SELECT day FROM last_ad_day)
+                    THEN coalesce(d.clicks, 0) END::BIGINT AS clicks,
                coalesce(c.leads, 0)::BIGINT AS leads, coalesce(c.qualified, 0)::BIGINT AS qualified,
                coalesce(c.bookings, 0)::BIGINT AS bookings, coalesce(c.revenue, 0)::DOUBLE AS revenue
         FROM delivery d

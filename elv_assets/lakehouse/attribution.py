@@ -9,6 +9,10 @@ Strategy, best first (the first that applies wins):
 3. `name`: the lead's adset_name, else campaign_name, normalised (lower case, punctuation and spacing
    folded) against the catalogue's names. A name that matches more than one ad set or campaign is not
    guessed: the lead is `ambiguous`, with the candidates counted.
+4. `lead_field` (only without ads.csv): a lead the first three leave unmatched is its own source. Its
+   campaign is its campaign_name, else its utm_campaign, and its ad set its adset_name, else its utm_content,
+   normalised like names: one campaign per distinct value, named by it. A CRM export of channel names and
+   UTM values (no ad-platform ids anywhere) then still ranks its channels.
 Leads matched by nothing are `unmatched`.
 
 The catalogue says which ids and names exist and which ad belongs to which ad set and campaign. It is
@@ -108,9 +112,17 @@ def attribution_select(as_of: dt.date) -> str:
         FROM name_candidates
         QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY (k = 1) DESC, prio) = 1
     ),
+    by_lead_field AS (
+        SELECT lead_id, 4 AS tier, {n('coalesce(campaign_name, utm_campaign)')} AS campaign_id,
+               {n('coalesce(adset_name, utm_content)')} AS adset_id, NULL AS ad_id, 'lead_field' AS join_method,
+               'campaign from the lead''s ' || CASE WHEN campaign_name IS NOT NULL THEN 'campaign_name'
+                                                    ELSE 'utm_campaign' END || ' (no ads.csv)' AS join_detail
+        FROM l WHERE {no_ads} AND {n('coalesce(campaign_name, utm_campaign)')} IS NOT NULL
+    ),
     resolved AS (
         SELECT * FROM (
             SELECT * FROM by_id UNION ALL SELECT * FROM by_mapping UNION ALL SELECT * FROM by_name
+            UNION ALL SELECT * FROM by_lead_field
         ) QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY tier) = 1
     )
     SELECT l.lead_id, l.created_at, r.campaign_id, r.adset_id, r.ad_id,
@@ -132,7 +144,7 @@ def match_rates(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, float]:
 def build_lead_attribution(b: Build) -> Built:
     """gold.lead_attribution, and the match_rate check against the configured warn and fail levels."""
     rates = match_rates(b.con, b.stage(attribution_select(b.as_of)))
-    matched = rates["id"] + rates["mapping"] + rates["name"]
+    matched = rates["id"] + rates["mapping"] + rates["name"] + rates["lead_field"]
     warn, fail = b.config.warn_match_rate_below, b.config.fail_match_rate_below
     rate_meta = {f"match_rate/{m}": round(r, 4) for m, r in rates.items()}
     check = Check(

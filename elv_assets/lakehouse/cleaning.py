@@ -14,7 +14,7 @@ import duckdb
 
 from elv_assets.build import Build, Built
 from elv_assets.contracts.inputs import INPUT_FILES, column_specs
-from elv_assets.lakehouse.ingest import typed_select
+from elv_assets.lakehouse.ingest import extra_columns, placeholder_sql, typed_select
 from elv_assets.lakehouse.warehouse import row_count
 
 PACING_SQL = """CASE
@@ -103,12 +103,18 @@ def silver_select(name: str, typed: str) -> str:
 
 
 def rule_hits(con: duckdb.DuckDBPyConnection, name: str, typed: str, silver_rows: int) -> dict[str, int]:
-    """How many rows each silver rule touched, plus duplicates removed."""
+    """How many rows each silver rule touched, plus duplicates removed (and, for a file with columns beyond its
+    contract, the placeholder cells such as "Select" read as blank)."""
     spec = SILVER[name]
     sel = ", ".join(["count(*)"] + [f"count(*) FILTER (WHERE {r.hits_where})" for r in spec.rules])
     counts = con.execute(f"SELECT {sel} FROM ({typed}) AS t").fetchall()[0]
     hits = {"duplicate_rows_removed": int(counts[0]) - silver_rows}
     hits.update({r.name: int(n) for r, n in zip(spec.rules, counts[1:], strict=True)})
+    extras = extra_columns([r[0] for r in con.execute(f"DESCRIBE bronze.{name}").fetchall()],
+                           column_specs(INPUT_FILES[name].model))
+    if extras:
+        cells = " + ".join(f"count(*) FILTER (WHERE {placeholder_sql(c)})" for c in extras)
+        hits["placeholder_values_blanked"] = int(con.execute(f"SELECT {cells} FROM bronze.{name}").fetchall()[0][0])
     return hits
 
 

@@ -68,8 +68,6 @@ def sniff(path: Path) -> CsvFormat:
         raise UnreadableFile(
             f"{path.name}: only one column found ({header_line[:60]!r}); expected a header separated by ',', ';', tab or '|'"
         )
-    if not any(line.strip() for line in lines[1:]) and len(head) < SNIFF_BYTES:
-        raise UnreadableFile(f"{path.name}: header only, no data rows")
     # A ';' file from a European spreadsheet writes 1,5 for 1.5.
     decimal_comma = delimiter == ";" and any(
         _looks_decimal_comma(cell) for line in lines[1:50] for cell in line.split(";")
@@ -122,6 +120,21 @@ _TWO_DIGIT_YEAR = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}( .*)?$"
 
 def _text(col: str) -> str:
     return f"NULLIF(trim({quote_ident(col)}), '')"
+
+
+# A form's "not answered" default in a free column ("Select", "-- Select --", "N/A", "null", "-"): blank, not a
+# value. Only the extra columns of a file are read this way; the contract's own columns have their own rules.
+PLACEHOLDER = r"^\s*(-*\s*(please\s+)?select(\s+one)?\s*-*|n/a|#n/a|null|-+)\s*$"
+
+
+def placeholder_sql(col: str) -> str:
+    """The cell is a placeholder (see PLACEHOLDER)."""
+    return f"regexp_matches({quote_ident(col)}, '{PLACEHOLDER}', 'i')"
+
+
+def extra_text(col: str) -> str:
+    """An extra column's text: trimmed, blank and placeholders read as NULL."""
+    return f"CASE WHEN {placeholder_sql(col)} THEN NULL ELSE {_text(col)} END"
 
 
 def parse_timestamp_sql(col: str) -> str:
@@ -200,10 +213,14 @@ def typed_select(
     for name, spec in specs.items():
         expr = typed_expr(spec, decimal_comma) if name in present else f"CAST(NULL AS {sql_types[spec.kind]})"
         cols.append(f"{expr} AS {quote_ident(name)}")
-    extras = [c for c in present if c not in specs and c != LINE_COLUMN and not c.startswith("_")]
-    cols += [f"{_text(c)} AS {quote_ident(c)}" for c in extras]
+    cols += [f"{extra_text(c)} AS {quote_ident(c)}" for c in extra_columns(present, specs)]
     cols.append(LINE_COLUMN)
     return f"SELECT {', '.join(cols)} FROM {raw_table}"
+
+
+def extra_columns(present: list[str], specs: dict[str, ColumnSpec]) -> list[str]:
+    """A file's columns beyond its contract (kept as text; for leads, the lead's attributes)."""
+    return [c for c in present if c not in specs and c != LINE_COLUMN and not c.startswith("_")]
 
 
 def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:

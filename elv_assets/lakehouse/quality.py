@@ -78,6 +78,11 @@ def cross_table_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[s
             "WHERE o.qualified_at < l.created_at OR o.booked_at < l.created_at OR o.won_at < l.created_at",
             "an outcome dated before its lead was created",
         ),
+        "ads_end_before_as_of": (
+            f"SELECT coalesce(greatest(DATE '{as_of}' - max(date), 0), 0) FROM silver.ads",
+            "days between the last day in ads.csv and the as-of date: spend and ad features of those days are "
+            "unknown (blank), not zero",
+        ),
         "future_ad_rows": (
             f"SELECT count(*) FROM silver.ads WHERE date > {cutoff}",
             f"ad rows after as_of {as_of} (excluded from gold)",

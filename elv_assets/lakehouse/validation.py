@@ -125,6 +125,7 @@ class ValidationReport:
         return {
             "data_dir": self.data_dir,
             "ok": not self.blocking,
+            "capabilities": [{"data": what, "gives": gives} for what, gives in capabilities(self.files)],
             "files": {
                 name: {**asdict(r), "blocking": r.blocking} for name, r in self.files.items()
             },
@@ -140,6 +141,10 @@ class ValidationReport:
         if self.cross_file:
             parts += ["", "across files:"]
             parts += [f"  {p.severity.upper()}: {p.describe('')[2:]}" for p in self.cross_file]
+        usable = capabilities(self.files)
+        if usable:
+            parts += ["", "what this folder supports:"]
+            parts += [f"  {what}: {gives}" for what, gives in usable]
         n_err = sum(len(r.errors) for r in self.files.values()) + sum(p.severity == "error" for p in self.cross_file)
         n_warn = sum(len(r.warnings) for r in self.files.values()) + sum(p.severity == "warning" for p in self.cross_file)
         parts += ["", f"{'FAILED' if self.blocking else 'PASSED'}: {n_err} error(s), {n_warn} warning(s)"]
@@ -172,7 +177,7 @@ def inspect_file(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path, ra
         report.add("error", "no column ties a lead to the ads; give at least one of: " + ", ".join(LEAD_SOURCE_COLUMNS))
     _extra_cells(con, report, raw_table, present, fmt.header)
     if report.rows == 0:
-        report.add("error", "header only, no data rows")
+        report.add("warning", "header only: no rows yet (loaded as an empty table)")
         return report
     _profile(con, report, raw_table, present)
     _type_problems(con, report, raw_table, specs, present, fmt.decimal_comma)
@@ -372,6 +377,30 @@ def cross_file_checks(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) ->
     return problems
 
 
+# What each combination of files makes possible, in the order a marketer reads it: (what, needs, gives).
+CAPABILITIES = (
+    ("leads and outcomes", ("leads", "outcomes"), "lead model, ELV per lead, campaign boards ranked by ELV"),
+    ("leads without outcomes", ("leads", "!outcomes"), "leads attributed and counted; the lead model waits for "
+                                                        "outcomes"),
+    ("ads", ("ads",), "spend, CPL, ROAS, CTR, CPM, ad features, spend response, next-day forecasts"),
+    ("ads and leads", ("ads", "leads"), "ELV per spend, ad-set boards, budget moves by ELV"),
+    ("ads without leads", ("ads", "!leads"), "spend response and budget moves on platform-reported conversions"),
+    ("adsets", ("ads", "adsets"), "pacing risk against the daily budgets"),
+    ("ads without adsets", ("ads", "!adsets"), "pacing risk against each ad set's usual spend (no budgets)"),
+    ("conversions", ("conversions",), "platform-reported conversions and their value"),
+)
+
+
+def capabilities(files: dict[str, FileReport]) -> list[tuple[str, str]]:
+    """(what the folder holds, what that makes possible) for every combination that applies."""
+    has = {name: r.present and r.rows > 0 and not r.blocking for name, r in files.items()}
+    out = []
+    for what, needs, gives in CAPABILITIES:
+        if all((not has.get(n[1:], False)) if n.startswith("!") else has.get(n, False) for n in needs):
+            out.append((what, gives))
+    return out
+
+
 def validate_folder(data_dir: Path | str) -> ValidationReport:
     """Check every input file of a data folder, in memory; nothing is written anywhere."""
     data_dir = Path(data_dir)
@@ -387,4 +416,7 @@ def validate_folder(data_dir: Path | str) -> ValidationReport:
             loaded[name] = f"raw_{name}"
     cross = cross_file_checks(con, loaded)
     con.close()
+    if not any(files[n].present and files[n].rows for n in ("ads", "leads")):
+        cross.append(Problem("error", "nothing to load: the folder needs ads.csv (ad-platform export) or leads.csv "
+                                      "(CRM export) with at least one row"))
     return ValidationReport(str(data_dir), files, cross)

@@ -3,11 +3,17 @@
 A row for day d describes what was known at the end of day d - 1: lag-1 values, 7- and 28-day
 averages over d - 7 .. d - 1 and d - 28 .. d - 1, rates over 7 days, the budget and pacing of
 yesterday and the last week, the weekday of d and the days since the ad set's first spend. The
-targets are day d's own numbers (bookings, spend, under-pacing). One row per ad set is added for
-as_of + 1, whose targets are unknown: that is the row the forecasts are for.
+targets are day d's own numbers (bookings, platform conversions, spend, under-pacing). One row per ad
+set is added for as_of + 1, whose targets are unknown: that is the row the forecasts are for.
 
 The calendar is dense from an ad set's first day to its last day + 1 (as_of + 1 for ad sets still
-live), so "7 days" always means seven calendar days; a day without rows counts as zero delivery.
+live), so "7 days" always means seven calendar days; a day without rows counts as zero delivery, up to the
+last day the ad export covers (later days are unknown).
+
+The budget an ad set paces against is its daily budget from adsets.csv. An ad set with no budget on record
+(an ad export without adsets.csv, like most public ones) paces against its usual spend instead: the median
+of its daily spend over the 28 days before (at least 7 of them with delivery known), and `budget_source`
+says which. Under-pacing then means spending well below what it usually spends.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import datetime as dt
 
 from elv_assets.build import Build, Built
 
-COUNTS = ("spend", "impressions", "clicks", "leads", "qualified", "bookings")
+COUNTS = ("spend", "impressions", "clicks", "leads", "qualified", "bookings", "conversions")
+BUDGET_SOURCES = ("adsets.csv", "usual spend")
+USUAL_SPEND_DAYS, USUAL_SPEND_MIN_DAYS = 28, 7
 
 
 def adset_features_select(as_of: dt.date, under_pacing_share: float = 0.8) -> str:
@@ -37,48 +45,58 @@ def adset_features_select(as_of: dt.date, under_pacing_share: float = 0.8) -> st
         f"sum(spend) {w7} / nullif(sum(budget) {w7}, 0) AS pacing_ratio_avg7",
         f"lag(spend < {under_pacing_share} * budget) OVER w AS under_paced_lag1",
     ]
+    usual = f"OVER (PARTITION BY adset_id ORDER BY date ROWS BETWEEN {USUAL_SPEND_DAYS} PRECEDING AND 1 PRECEDING)"
+    known = "g.date <= (SELECT last_day FROM delivered)"
     return f"""
         WITH base AS (
             SELECT date::DATE AS date, adset_id, campaign_id, platform, spend, impressions, clicks, daily_budget,
-                   leads, qualified, bookings
+                   leads, qualified, bookings, platform_conversions AS conversions
             FROM gold.adset_daily WHERE date <= DATE '{as_of}'
-        ), has_ads AS (SELECT count(spend) > 0 AS yes FROM base),
+        ), delivered AS (SELECT max(date) FILTER (WHERE spend IS NOT NULL) AS last_day FROM base),
         bounds AS (
             SELECT adset_id, any_value(campaign_id) AS campaign_id, any_value(platform) AS platform,
                    min(date) AS first_day, max(date) AS last_day,
-                   min(date) FILTER (WHERE spend > 0) AS first_spend
+                   min(date) FILTER (WHERE spend > 0) AS first_spend, count(daily_budget) > 0 AS has_budget
             FROM base GROUP BY adset_id
         ), grid AS (
-            SELECT adset_id, campaign_id, platform, first_spend,
+            SELECT adset_id, campaign_id, platform, first_spend, has_budget,
                    unnest(generate_series(first_day::TIMESTAMP,
                                           least(last_day + 1, DATE '{as_of}' + 1)::TIMESTAMP, INTERVAL 1 DAY))::DATE
                        AS date
             FROM bounds
         ), dense AS (
-            SELECT g.date, g.adset_id, g.campaign_id, g.platform, g.first_spend,
+            SELECT g.date, g.adset_id, g.campaign_id, g.platform, g.first_spend, g.has_budget,
                    g.date > DATE '{as_of}' AS is_future,
-                   CASE WHEN g.date <= DATE '{as_of}' AND (SELECT yes FROM has_ads) THEN coalesce(b.spend, 0) END AS spend,
-                   CASE WHEN g.date <= DATE '{as_of}' AND (SELECT yes FROM has_ads)
-                        THEN coalesce(b.impressions, 0) END AS impressions,
-                   CASE WHEN g.date <= DATE '{as_of}' AND (SELECT yes FROM has_ads) THEN coalesce(b.clicks, 0) END AS clicks,
+                   -- delivery is known up to the last day with spend on record (none without ads.csv)
+                   CASE WHEN {known} THEN coalesce(b.spend, 0) END AS spend,
+                   CASE WHEN {known} THEN coalesce(b.impressions, 0) END AS impressions,
+                   CASE WHEN {known} THEN coalesce(b.clicks, 0) END AS clicks,
+                   CASE WHEN {known} THEN coalesce(b.conversions, 0) END AS conversions,
                    CASE WHEN g.date <= DATE '{as_of}' THEN coalesce(b.leads, 0) END AS leads,
                    CASE WHEN g.date <= DATE '{as_of}' THEN coalesce(b.qualified, 0) END AS qualified,
                    CASE WHEN g.date <= DATE '{as_of}' THEN coalesce(b.bookings, 0) END AS bookings,
                    -- the day's budget (none after the ad set's end date); tomorrow's is today's
                    CASE WHEN g.date <= DATE '{as_of}' THEN b.daily_budget
-                        ELSE lag(b.daily_budget) OVER (PARTITION BY g.adset_id ORDER BY g.date) END AS budget
+                        ELSE lag(b.daily_budget) OVER (PARTITION BY g.adset_id ORDER BY g.date) END AS daily_budget
             FROM grid g LEFT JOIN base b USING (date, adset_id)
+        ), budgeted AS (
+            SELECT * EXCLUDE (daily_budget),
+                   CASE WHEN has_budget THEN daily_budget
+                        WHEN count(spend) {usual} >= {USUAL_SPEND_MIN_DAYS} THEN median(spend) {usual} END AS budget,
+                   CASE WHEN has_budget THEN '{BUDGET_SOURCES[0]}' ELSE '{BUDGET_SOURCES[1]}' END AS budget_source
+            FROM dense
         )
         SELECT date, adset_id, campaign_id, platform, is_future,
                isodow(date) AS weekday,
                CASE WHEN first_spend IS NOT NULL AND date > first_spend THEN date - first_spend END AS days_since_launch,
                {", ".join(lagged)},
-               budget,
+               budget, budget_source,
                bookings AS target_bookings,
+               conversions AS target_conversions,
                spend AS target_spend,
                CASE WHEN spend IS NOT NULL AND budget > 0 THEN spend < {under_pacing_share} * budget END
                    AS target_under_paced
-        FROM dense
+        FROM budgeted
         WINDOW w AS (PARTITION BY adset_id ORDER BY date)
         ORDER BY date, adset_id
     """
@@ -99,7 +117,8 @@ def adset_weekly_select() -> str:
 
 
 _WHAT = {"spend": "spend", "impressions": "impressions", "clicks": "clicks", "leads": "CRM leads",
-         "qualified": "qualified leads", "bookings": "bookings", "budget": "daily budget",
+         "qualified": "qualified leads", "bookings": "bookings", "conversions": "platform-reported conversions",
+         "budget": "daily budget (or usual spend)",
          "pacing_ratio": "spend / budget", "under_paced": "whether it under-paced"}
 
 
@@ -114,6 +133,9 @@ def describe_daily_feature(column: str) -> str | None:
     if column in ratios:
         return f"{ratios[column]} over d-7 .. d-1."
     targets = {"target_spend": "Spend on the day itself (a target: blank for as_of + 1).",
+               "target_conversions": "Platform-reported conversions on the day itself (a target).",
+               "budget_source": "adsets.csv (its daily budget) or usual spend (median daily spend of the 28 days "
+                                "before: no budget on record).",
                "target_under_paced": "Whether the day itself under-paced (the pacing model's target)."}
     return targets.get(column)
 

@@ -1,8 +1,10 @@
 """Next-day bookings per ad set and the risk of under-pacing tomorrow, against naive baselines.
 
 Both models read `gold.adset_daily_features`, whose row for day d knows only days up to d - 1.
-- Bookings: XGBoost regression with a Poisson loss (an expected count, so forecasts add up across ad sets)
-  against the 7-day moving average of bookings on the same rows. Evaluated by a rolling-origin
+- Bookings: XGBoost regression with a Poisson loss (an expected count, so forecasts add up across ad sets),
+  started from the 7-day average (its log is the base margin), so the trees learn the departures from it,
+  against the 7-day moving average on the same rows (the forecast is the average where the model does
+  not beat it in the backtest). Evaluated by a rolling-origin
   backtest: the last `folds` x `horizon_days` days are cut into consecutive test windows, each
   model trained on every day before its window (an expanding window).
 - Under-pacing: XGBoost classification of "spend below share x budget tomorrow", calibrated
@@ -33,13 +35,17 @@ from elv_assets.build import Build, Built, Check, Skip
 from elv_assets.ml.models import THREADS, CategoryCoder
 
 ID_COLUMNS = ("date", "adset_id", "is_future")
-TARGETS = ("target_bookings", "target_spend", "target_under_paced")
+TARGETS = ("target_bookings", "target_conversions", "target_spend", "target_under_paced")
+# What the next-day model forecasts: CRM bookings where the CRM has them, else the conversions the ad platform
+# reports (an ad export without a CRM). measure -> (target column, 7-day baseline column).
+MEASURES = {"bookings": ("target_bookings", "bookings_avg7"), "platform_conversions": ("target_conversions",
+                                                                                     "conversions_avg7")}
 CATEGORICAL = ("platform", "campaign_id")
-BOOKINGS_BASELINE = "bookings_avg7"
 PACING_BASELINE = "under_paced_lag1"
 # Poisson loss: bookings are small counts; a shallow model generalises best across the backtest folds.
 BOOKINGS_PARAMS = {"objective": "count:poisson", "n_estimators": 150, "learning_rate": 0.05, "max_depth": 3,
                    "min_child_weight": 10, "subsample": 0.8, "colsample_bytree": 0.8}
+OFFSET_FLOOR = 0.1  # added to the 7-day average before its log: a quiet week is not minus infinity
 PACING_PARAMS = {"n_estimators": 200, "learning_rate": 0.05, "max_depth": 4, "min_child_weight": 5,
                  "subsample": 0.8, "colsample_bytree": 0.8}
 
@@ -110,19 +116,34 @@ def rolling_folds(dates: pd.Series, folds: int = 4, horizon_days: int = 14, min_
     return out
 
 
-def backtest_bookings(df: pd.DataFrame, folds: list[Fold], params: dict | None = None, seed: int = 0):
+def offset(df: pd.DataFrame, measure: str) -> np.ndarray:
+    """The model's starting point, in the log space of its Poisson loss: the measure's 7-day average. The trees
+    learn how tomorrow differs from it, so a model with little to learn is the baseline, not worse."""
+    return np.log(pd.to_numeric(df[MEASURES[measure][1]], errors="coerce").fillna(0).to_numpy(float) + OFFSET_FLOOR)
+
+
+def fit_counts(train: pd.DataFrame, numeric: list[str], categorical: list[str], measure: str,
+               params: dict | None = None, seed: int = 0) -> Pipeline:
+    """The next-day count model on `train`, started from the 7-day average (see `offset`)."""
+    target = MEASURES[measure][0]
+    return bookings_pipeline(numeric, categorical, params, seed).fit(
+        _frame(train, numeric, categorical), train[target].astype(float), model__base_margin=offset(train, measure))
+
+
+def backtest_bookings(df: pd.DataFrame, folds: list[Fold], params: dict | None = None, seed: int = 0,
+                      measure: str = "bookings"):
     """Per-fold metrics for model and baseline, and every test prediction."""
-    known = df[~df["is_future"] & df["target_bookings"].notna()]
+    target, baseline = MEASURES[measure]
+    known = df[~df["is_future"] & df[target].notna()]
     numeric, categorical = feature_names(known)
     rows, preds = [], []
     for f in folds:
         train = known[known["date"] < f.train_end]
         test = known[(known["date"] >= f.test_start) & (known["date"] <= f.test_end)]
-        pipe = bookings_pipeline(numeric, categorical, params, seed).fit(
-            _frame(train, numeric, categorical), train["target_bookings"].astype(float))
-        yhat = np.clip(predict(pipe, test, numeric, categorical), 0, None)
-        base = test[BOOKINGS_BASELINE].fillna(0).to_numpy(dtype=float)
-        y = test["target_bookings"].to_numpy(dtype=float)
+        pipe = fit_counts(train, numeric, categorical, measure, params, seed)
+        yhat = np.clip(predict(pipe, test, numeric, categorical, measure), 0, None)
+        base = test[baseline].fillna(0).to_numpy(dtype=float)
+        y = test[target].to_numpy(dtype=float)
         m, b = regression_metrics(y, yhat), regression_metrics(y, base)
         rows.append({"fold": f.number, "train_end": f.train_end, "test_start": f.test_start, "test_end": f.test_end,
                      "train_rows": len(train), "test_rows": len(test),
@@ -155,16 +176,17 @@ def pooled(predictions: pd.DataFrame) -> dict[str, dict]:
             "poisson_floor_wape": poisson_wape_floor(predictions["predicted"], float(predictions["actual"].sum()))}
 
 
-def fit_bookings(df: pd.DataFrame, params: dict | None = None, seed: int = 0) -> tuple[Pipeline, list[str], list[str]]:
-    known = df[~df["is_future"] & df["target_bookings"].notna()]
+def fit_bookings(df: pd.DataFrame, params: dict | None = None, seed: int = 0,
+                 measure: str = "bookings") -> tuple[Pipeline, list[str], list[str]]:
+    target = MEASURES[measure][0]
+    known = df[~df["is_future"] & df[target].notna()]
     numeric, categorical = feature_names(known)
-    pipe = bookings_pipeline(numeric, categorical, params, seed)
-    pipe.fit(_frame(known, numeric, categorical), known["target_bookings"].astype(float))
-    return pipe, numeric, categorical
+    return fit_counts(known, numeric, categorical, measure, params, seed), numeric, categorical
 
 
-def predict(pipe: Pipeline, df: pd.DataFrame, numeric: list[str], categorical: list[str]) -> np.ndarray:
-    return pipe.predict(_frame(df, numeric, categorical)).astype("float64")
+def predict(pipe: Pipeline, df: pd.DataFrame, numeric: list[str], categorical: list[str],
+            measure: str = "bookings") -> np.ndarray:
+    return pipe.predict(_frame(df, numeric, categorical), base_margin=offset(df, measure)).astype("float64")
 
 
 def importances(pipe: Pipeline, df: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
@@ -251,8 +273,8 @@ def fit_pacing(df: pd.DataFrame, params: dict | None = None, seed: int = 0) -> P
 
 BOOKINGS_MODEL_KEY = "ml/bookings_model"
 PACING_MODEL_KEY = "ml/pacing_risk_model"
-NO_PACING = ("Pacing cannot be learned: no day has both spend and a budget with both outcomes seen (ads.csv and "
-             "adsets.csv are needed). gold.pacing_risk stays empty.")
+NO_PACING = ("Pacing cannot be learned: no day has both spend and a budget (or enough days of spend to know an ad "
+             "set's usual level) with both outcomes seen; ads.csv is needed. gold.pacing_risk stays empty.")
 
 
 def daily_features(b: Build, future_only: bool = False) -> pd.DataFrame:
@@ -262,32 +284,49 @@ def daily_features(b: Build, future_only: bool = False) -> pd.DataFrame:
     return df
 
 
+def forecast_measure(df: pd.DataFrame) -> str | None:
+    """CRM bookings when there are any, else platform-reported conversions when there are any, else None."""
+    known = df[~df["is_future"]]
+    for measure, (target, _) in MEASURES.items():
+        if known[target].fillna(0).sum() > 0:
+            return measure
+    return None
+
+
 def build_bookings_model(b: Build) -> Built:
-    """Next-day bookings per ad set, with its rolling-origin backtest against the 7-day average."""
+    """Next-day bookings (or platform conversions) per ad set, backtested against the 7-day average."""
     df = daily_features(b)
+    measure = forecast_measure(df)
+    if measure is None:
+        raise Skip("Nothing to forecast: no CRM bookings and no platform-reported conversions in the history.")
     cfg = b.config
     params = {"n_estimators": cfg.n_estimators, "max_depth": cfg.max_depth, "learning_rate": cfg.learning_rate}
     try:
         folds = rolling_folds(df.loc[~df["is_future"], "date"], cfg.folds, cfg.horizon_days, cfg.min_train_days)
     except TooLittleHistory as exc:
         raise Skip(f"Too little ad-set history to forecast bookings: {exc}.") from None
-    per_fold, predictions = backtest_bookings(df, folds, params, cfg.seed)
+    per_fold, predictions = backtest_bookings(df, folds, params, cfg.seed, measure)
     overall = pooled(predictions)
-    pipe, numeric, categorical = fit_bookings(df, params, cfg.seed)
+    pipe, numeric, categorical = fit_bookings(df, params, cfg.seed, measure)
     imp = importances(pipe, df[~df["is_future"]], numeric, categorical)
     m, base = overall["model"], overall["baseline"]
     check = Check(
         "beats_baseline", passed=m["wape"] < base["wape"],
-        description=(f"Backtest WAPE {m['wape']:.3f} against the 7-day average's {base['wape']:.3f} "
+        description=(f"{measure.replace('_', ' ').capitalize()}: backtest WAPE {m['wape']:.3f} against the 7-day "
+                     f"average's {base['wape']:.3f} "
                      f"(ratio {m['wape'] / base['wape']:.3f}; a perfect expected-count forecast would still score "
                      f"about {overall['poisson_floor_wape']:.3f}, from Poisson noise alone)."),
         metadata={"model_wape": m["wape"], "baseline_wape": base["wape"]})
     show = per_fold.assign(train_end=per_fold["train_end"].dt.date, test_end=per_fold["test_end"].dt.date)
     cols = ["fold", "train_end", "test_end", "test_rows", "model_mae", "baseline_mae", "model_rmse", "baseline_rmse",
             "model_r2", "baseline_r2", "model_wape", "baseline_wape"]
+    # the forecast is the model's only where its backtest beat the 7-day average; otherwise the average is served
+    serves = "model" if m["wape"] < base["wape"] else "7-day average"
     artifact = {"pipeline": pipe, "numeric": numeric, "categorical": categorical, "per_fold": per_fold,
-                "predictions": predictions, "overall": overall, "importances": imp}
+                "predictions": predictions, "overall": overall, "importances": imp, "measure": measure,
+                "serves": serves}
     return Built(artifact=artifact, checks=[check], metadata={
+        "measure": measure, "forecast_from": serves,
         **{f"backtest/model_{k}": v for k, v in m.items()},
         **{f"backtest/baseline_{k}": v for k, v in base.items()},
         "backtest/wape_ratio": round(m["wape"] / base["wape"], 4) if base["wape"] else None,
@@ -302,18 +341,22 @@ def build_bookings_forecast(b: Build) -> Built:
         raise Skip("No bookings model yet: it is trained once there is enough ad-set history (ml/bookings_model).")
     saved = b.load(BOOKINGS_MODEL_KEY)
     future = daily_features(b, future_only=True)
+    measure = saved["measure"]
+    baseline = future[MEASURES[measure][1]].to_numpy(dtype=float)
+    predicted = (predict(saved["pipeline"], future, saved["numeric"], saved["categorical"], measure).clip(0)
+                 if saved["serves"] == "model" else np.nan_to_num(baseline))
     forecast = pd.DataFrame({
         "date": future["date"].to_numpy(), "adset_id": future["adset_id"].to_numpy(),
         "campaign_id": future["campaign_id"].to_numpy(), "kind": "forecast", "fold": pd.NA, "actual": float("nan"),
-        "predicted": predict(saved["pipeline"], future, saved["numeric"], saved["categorical"]).clip(0),
-        "baseline": future["bookings_avg7"].to_numpy(dtype=float),
+        "predicted": predicted, "baseline": baseline,
     })
     backtest = saved["predictions"].assign(kind="backtest")
-    frame = pd.concat([backtest, forecast], ignore_index=True)[
-        ["date", "adset_id", "campaign_id", "kind", "fold", "actual", "predicted", "baseline"]]
+    frame = pd.concat([backtest, forecast], ignore_index=True).assign(measure=measure)[
+        ["date", "adset_id", "campaign_id", "measure", "kind", "fold", "actual", "predicted", "baseline"]]
     frame["fold"] = frame["fold"].astype("Int64")
     b.stage_frame(frame)
     return Built(metadata={
+        "measure": measure, "forecast_from": saved["serves"],
         "forecast_date": str(future["date"].max().date()) if len(future) else "none",
         "forecast_total": round(float(forecast["predicted"].sum()), 2),
         "baseline_total": round(float(forecast["baseline"].fillna(0).sum()), 2),

@@ -1,14 +1,15 @@
 """Label maturity: which leads have a known answer to "did it qualify within N days?".
 
-A lead created at t is
-- **positive** when it qualified at or before t + N days (and by the end of the as_of day);
-- **negative** when its window has closed (t + N days is on or before the end of the as_of day)
-  and it did not qualify within the window;
+What the run can know is everything dated before the end of the as_of day (`end`, exclusive): one boundary
+for outcomes and for windows. A lead created at t is
+- **positive** when it qualified at t or later and no later than t + N days (and before `end`);
+- **negative** when its window has closed (t + N days is before `end`) and it did not qualify within it;
 - **immature** otherwise: its window is still open, so "not qualified yet" is not an answer.
 
-Only mature leads (window closed) are used to train and evaluate. A positive whose window is still
-open is a true positive, but counting it while its immature negatives are left out would bias the
-rate upward (right-censoring), so it gets a label without being `mature`.
+A qualification dated before the lead's own creation is a data error (counted in the data-quality report),
+not a positive. Only mature leads (window closed) are used to train and evaluate. A positive whose window is
+still open is a true positive, but counting it while its immature negatives are left out would bias the rate
+upward (right-censoring), so it gets a label without being `mature`.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ def labels_select(as_of: dt.date, window_days: int, leads: str = "gold.lead_attr
             FROM {outcomes}
         ), joined AS (
             SELECT l.lead_id, l.created_at, l.campaign_id, l.adset_id, o.qualified_at,
-                   l.created_at + {window} <= {end} AS mature,
-                   o.qualified_at IS NOT NULL AND o.qualified_at <= l.created_at + {window} AS qualified_in_window
+                   l.created_at + {window} < {end} AS mature,
+                   o.qualified_at >= l.created_at AND o.qualified_at <= l.created_at + {window}
+                       AS qualified_in_window
             FROM {leads} l LEFT JOIN known o USING (lead_id)
             WHERE l.created_at < {end}
         )
@@ -46,22 +48,28 @@ def labels_select(as_of: dt.date, window_days: int, leads: str = "gold.lead_attr
                CASE WHEN qualified_in_window THEN 'positive' WHEN mature THEN 'negative' ELSE 'immature' END
                    AS label_status,
                mature,
-               CASE WHEN qualified_at IS NOT NULL
+               CASE WHEN qualified_at >= created_at
                     THEN round(epoch(qualified_at - created_at) / 86400.0, 3) END AS days_to_qualify
         FROM joined
         ORDER BY created_at, lead_id
     """
 
 
-def labelled_counts(con, table: str = "gold.lead_labels") -> tuple[int, int]:
-    """(mature leads, mature positives)."""
+def labelled_counts(con, table: str = "gold.lead_labels") -> tuple[int, int, int]:
+    """(mature leads, mature positives, all leads)."""
     return tuple(int(v or 0) for v in con.execute(
-        f"SELECT count(*) FILTER (WHERE mature), count(*) FILTER (WHERE mature AND label = 1) FROM {table}"
+        f"SELECT count(*) FILTER (WHERE mature), count(*) FILTER (WHERE mature AND label = 1), count(*) FROM {table}"
     ).fetchall()[0])
 
 
-def too_few_labels(mature: int, positives: int, chain) -> str | None:
+NO_LEADS = ("No CRM leads (leads.csv is absent or empty): the lead model, ELV and the leaderboards need leads.csv "
+            "and outcomes.csv; the ad data alone gives pacing, spend response and forecasts.")
+
+
+def too_few_labels(mature: int, positives: int, chain, leads: int | None = None) -> str | None:
     """None when the mature cohort is big enough to learn from, else what is missing, in words."""
+    if leads == 0:
+        return NO_LEADS
     short = []
     if mature < chain.min_labelled:
         short.append(f"{mature:,} labelled leads (need {chain.min_labelled:,}: {chain.min_labelled - mature:,} more)")
@@ -76,7 +84,8 @@ def too_few_labels(mature: int, positives: int, chain) -> str | None:
 
 def require_labels(b: Build) -> None:
     """Skip a training step while the mature cohort is too small (the model waits for labels)."""
-    problem = too_few_labels(*labelled_counts(b.con), b.chain)
+    mature, positives, leads = labelled_counts(b.con)
+    problem = too_few_labels(mature, positives, b.chain, leads)
     if problem:
         raise Skip(problem)
 
@@ -84,8 +93,8 @@ def require_labels(b: Build) -> None:
 def build_lead_labels(b: Build) -> Built:
     staged = b.stage(labels_select(b.as_of, b.chain.label_window_days))
     by_status = dict(b.con.execute(f"SELECT label_status, count(*) FROM {staged} GROUP BY 1").fetchall())
-    mature, positives = labelled_counts(b.con, staged)
-    problem = too_few_labels(mature, positives, b.chain)
+    mature, positives, leads = labelled_counts(b.con, staged)
+    problem = too_few_labels(mature, positives, b.chain, leads)
     enough = Check(
         "enough_labels", passed=problem is None, severity="error",
         description=problem or f"{mature:,} mature leads, {positives:,} qualified.",

@@ -33,10 +33,17 @@ def _pct(x) -> str:
 
 
 def recommended_action(row) -> str:
-    """One sentence a marketer can act on, from the risk, the recent pace and the budget."""
+    """One sentence a marketer can act on, from the risk, the recent pace and the budget (or, without a budget on
+    record, the ad set's usual daily spend)."""
     p, pace, budget = row.p_under_pace, row.pace_7d, row.budget
+    usual = getattr(row, "budget_source", "adsets.csv") == "usual spend"
     if budget is None or pd.isna(budget) or budget == 0:
         return "No budget on record: add it to adsets.csv so pacing can be tracked."
+    if usual:
+        if p >= AT_RISK:
+            return (f"Likely to spend well below its usual level tomorrow ({p:.0%}): it spent {_pct(pace)} of its "
+                    "usual daily spend over the last 7 days. Check bids, audience size and ad approvals.")
+        return f"At its usual spend ({_pct(pace)} over 7 days; no budget on record): no action needed."
     if p >= AT_RISK:
         if pace is not None and not pd.isna(pace) and pace < 1:
             gap = budget * (1 - pace)
@@ -50,7 +57,7 @@ def recommended_action(row) -> str:
 
 
 RISK_COLUMNS = ["adset_id", "campaign_id", "platform", "date", "p_under_pace", "pace_7d", "pace_yesterday", "budget",
-                "spend_month_to_date", "budget_left_in_month", "action"]
+                "budget_source", "spend_month_to_date", "budget_left_in_month", "action"]
 
 
 def build_pacing_risk(b: Build) -> Built:

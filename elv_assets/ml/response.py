@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from elv_assets.build import Build, Built, Skip
+from elv_assets.contracts.budget import OUTCOME_NAMES
 
 LN2 = math.log(2.0)
 RELATIVE_GRID = np.geomspace(0.02, 50.0, 400)  # h / the ad set's median daily spend
@@ -289,20 +290,29 @@ def _window(as_of: dt.date, history_days: int) -> tuple[str, str]:
     return f"DATE '{as_of}' - INTERVAL {int(history_days) - 1} DAY", f"DATE '{as_of}'"
 
 
-def response_days_select(as_of: dt.date, history_days: int) -> str:
-    """Per (ad set, day) with spend > 0 in the window: spend, leads created, expected qualified and ELV."""
+OUTCOMES = dict(zip(("elv", "platform"), OUTCOME_NAMES, strict=True))
+
+
+def response_days_select(as_of: dt.date, history_days: int, outcome: str = "elv") -> str:
+    """Per (ad set, day) with spend > 0 in the window: spend, leads created, and the outcome the curves relate to
+    spend: the leads' expected qualified count and ELV, or (`platform`: no scored leads, e.g. an ad export without
+    a CRM) the platform's reported conversions and their value."""
     lo, hi = _window(as_of, history_days)
+    created = f"""
+        SELECT adset_id, created_at::DATE AS date, count(*) AS leads, sum(p_qualified_14d) AS qualified,
+               sum(elv) AS elv
+        FROM gold.lead_scores
+        WHERE adset_id IS NOT NULL AND created_at::DATE BETWEEN {lo} AND {hi}
+        GROUP BY ALL""" if outcome == "elv" else f"""
+        SELECT adset_id, date::DATE AS date, 0 AS leads, platform_conversions AS qualified,
+               platform_conversion_value AS elv
+        FROM gold.adset_daily WHERE date::DATE BETWEEN {lo} AND {hi}"""
     return f"""
     WITH spend AS (
         SELECT adset_id, campaign_id, date::DATE AS date, spend FROM gold.adset_daily
         WHERE spend > 0 AND date::DATE BETWEEN {lo} AND {hi}
     ),
-    created AS (
-        SELECT adset_id, created_at::DATE AS date, count(*) AS leads, sum(p_qualified_14d) AS qualified,
-               sum(elv) AS elv
-        FROM gold.lead_scores
-        WHERE adset_id IS NOT NULL AND created_at::DATE BETWEEN {lo} AND {hi}
-        GROUP BY ALL
+    created AS ({created}
     )
     SELECT s.adset_id, s.campaign_id, s.date, s.spend::DOUBLE AS spend, coalesce(c.leads, 0)::BIGINT AS leads,
            coalesce(c.qualified, 0)::DOUBLE AS qualified, coalesce(c.elv, 0)::DOUBLE AS elv
@@ -363,15 +373,32 @@ def spend_known(con) -> bool:
     return bool(con.execute("SELECT count(spend) FROM gold.adset_daily").fetchall()[0][0])
 
 
+def response_outcome(con) -> str | None:
+    """What the curves relate spend to: scored leads' ELV when any lead with an ad set is scored, else the
+    platform's reported conversions when there are any, else None."""
+    if con.execute("SELECT count(*) FROM gold.lead_scores WHERE adset_id IS NOT NULL").fetchall()[0][0]:
+        return "elv"
+    if con.execute("SELECT coalesce(sum(platform_conversions), 0) FROM gold.adset_daily").fetchall()[0][0]:
+        return "platform"
+    return None
+
+
 def curves_from_warehouse(con, as_of: dt.date, history_days: int = 90, recent_days: int = 7,
                           **fit_kwargs) -> pd.DataFrame:
-    """The response curves of every ad set with spend, from gold.adset_daily and gold.lead_scores.
-    Empty, with `attrs["reason"]`, when spend is unknown or there is none in the window."""
+    """The response curves of every ad set with spend, from gold.adset_daily and gold.lead_scores (or the platform's
+    conversions, see `response_days_select`). Empty, with `attrs["reason"]`, when spend is unknown, when there is
+    nothing to relate it to, or none in the window."""
     if not spend_known(con):
         empty = pd.DataFrame()
         empty.attrs["reason"] = SPEND_UNKNOWN
         return empty
-    days = con.execute(response_days_select(as_of, history_days)).df()
+    outcome = response_outcome(con)
+    if outcome is None:
+        empty = pd.DataFrame()
+        empty.attrs["reason"] = ("No scored leads with an ad set and no platform-reported conversions: nothing to "
+                                 "relate spend to.")
+        return empty
+    days = con.execute(response_days_select(as_of, history_days, outcome)).df()
     if days.empty:
         empty = pd.DataFrame()
         empty.attrs["reason"] = f"No ad set spent anything in the {history_days} days up to {as_of}."
@@ -380,6 +407,7 @@ def curves_from_warehouse(con, as_of: dt.date, history_days: int = 90, recent_da
     state["bookings_per_qualified"] = bookings_per_qualified(state)
     adjusted = weekday_adjust(days)
     curves = fit_responses(adjusted, state, **fit_kwargs)
+    curves["outcome"] = OUTCOMES[outcome]
     curves.attrs["weekday_factors"] = adjusted.attrs["weekday_factors"]
     curves.attrs["reason"] = ""
     return curves
@@ -400,6 +428,7 @@ def build_spend_response(b: Build) -> Built:
     b.stage_frame(curves.sort_values("adset_id", kind="mergesort"), typed=True)
     active = curves[curves["active"]]  # spent in the recent days: where a budget can go
     return Built(metadata={
+        "outcome": str(curves["outcome"].iloc[0]),
         "history_days": cfg.history_days, "bootstrap_samples": cfg.bootstrap_samples,
         "preview": curves[RESPONSE_PREVIEW].head(8).round(3),
         "pooling": curves["pooling"].value_counts().to_dict(), "active_adsets": len(active),

@@ -28,7 +28,7 @@ demo: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/elv demo
 
 # ruff, then `dg check defs`: the code location loads and every definition is valid, as the deployment loads it.
-lint: $(VENV)/.installed-dev
+lint: $(VENV)/.installed-dev $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/ruff check elv_assets elv_assets_tests bench dashboard
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
 

@@ -45,6 +45,11 @@ class InputRefused(Exception):
         self.where, self.problems, self.detail = where, problems, detail
 
 
+class Refused(Exception):
+    """The build must not go on (e.g. the strict leakage guard found columns filled in after contact); the
+    message says why, in the user's words. The run fails; nothing is written."""
+
+
 class UndeclaredRead(Exception):
     """A build asked for a table or artefact its declaration does not list."""
 
@@ -76,14 +81,14 @@ class Build:
     """What one build may use. Created by the asset's declaration for one materialisation."""
 
     def __init__(self, key: str, reads: tuple[str, ...], con: duckdb.DuckDBPyConnection, *, config: Any = None,
-                 chain: Any = None, paths: Any = None, artifacts: Any = None, run_id: str = "",
+                 chain: Any = None, paths: Any = None, artifacts: Any = None, run_id: str = "", features: Any = None,
                  log: Callable[[str], None] = print, warn: Callable[[str], None] = print,
                  stage: Callable[[str], str] | None = None, stage_frame: Callable[..., str] | None = None,
                  as_of: Callable[[], dt.date] | None = None, run_facts: Callable[[str], Any] | None = None,
                  asked_as_of: str = "", tag_run: Callable[[dict], None] | None = None):
         self.key, self.reads, self.con = key, reads, con
         self.target = table_name(key)
-        self.config, self.chain, self.paths, self.run_id = config, chain, paths, run_id
+        self.config, self.chain, self.paths, self.run_id, self.features = config, chain, paths, run_id, features
         self.log, self.warn = log, warn
         self._artifacts, self._stage, self._stage_frame = artifacts, stage, stage_frame
         self._as_of, self._as_of_value, self._run_facts = as_of, None, run_facts

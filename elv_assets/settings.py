@@ -16,6 +16,9 @@ DEFAULTS = {
     "ELV_SERVING_DIR": "data/serving",
     "ELV_ARTIFACTS_DIR": "data/artifacts",
     "ELV_AS_OF": "",
+    "ELV_FEATURES_STRICT": "",  # 1/true: a lead column that looks filled in after contact stops the run
+    "ELV_FEATURES_INCLUDE": "",  # comma-separated lead columns to keep although the leakage guard flags them
+    "ELV_FEATURES_EXCLUDE": "",  # comma-separated lead columns never to use as features
 }
 
 
@@ -26,6 +29,9 @@ class Settings:
     serving_dir: Path
     artifacts_dir: Path
     as_of: str  # YYYY-MM-DD, or "" for "the latest date in the data"
+    features_strict: bool = False
+    features_include: tuple[str, ...] = ()
+    features_exclude: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -34,10 +40,16 @@ class Settings:
         def get(name: str) -> str:
             return env.get(name) or DEFAULTS[name]
 
+        def names(name: str) -> tuple[str, ...]:
+            return tuple(n.strip() for n in get(name).split(",") if n.strip())
+
         return cls(
             data_dir=Path(get("ELV_DATA_DIR")),
             warehouse=Path(get("ELV_WAREHOUSE")),
             serving_dir=Path(get("ELV_SERVING_DIR")),
             artifacts_dir=Path(get("ELV_ARTIFACTS_DIR")),
             as_of=env.get("ELV_AS_OF", ""),
+            features_strict=get("ELV_FEATURES_STRICT").strip().lower() in ("1", "true", "yes"),
+            features_include=names("ELV_FEATURES_INCLUDE"),
+            features_exclude=names("ELV_FEATURES_EXCLUDE"),
         )

@@ -199,6 +199,12 @@ def _head(path: Path, lines: int) -> bytes:
         return b"".join(next(f) for _ in range(lines))
 
 
+def _header_and_tail(path: Path, lines: int) -> bytes:
+    """The header and the newest `lines` rows (leads.csv is in created_at order)."""
+    rows = path.read_bytes().splitlines(keepends=True)
+    return b"".join(rows[:1] + rows[-lines:])
+
+
 def test_uploaded_leads_are_scored_and_their_campaigns_ranked(app, published):
     at = app(published.serving_dir, published.artifacts_dir, "byod")
     at.file_uploader(key="byod_leads").set_value(("my leads.csv", _head(published.data_dir / "leads.csv", 2001),
@@ -252,13 +258,16 @@ def test_a_malformed_or_non_csv_upload_shows_the_report_not_a_traceback(app, pub
 def test_score_folder_scores_like_the_pipeline_without_the_warehouse(published, tmp_path):
     folder = tmp_path / "upload"
     folder.mkdir()
-    (folder / "leads.csv").write_bytes(_head(published.data_dir / "leads.csv", 3001))
-    for name in ("ads.csv", "mapping.csv", "outcomes.csv"):
+    # the newest leads: the pipeline scored them with the serving model too (it shows the leads it learned from
+    # with their out-of-fold scores, which an upload of new leads never gets)
+    (folder / "leads.csv").write_bytes(_header_and_tail(published.data_dir / "leads.csv", 3000))
+    for name in ("ads.csv", "adsets.csv", "mapping.csv", "outcomes.csv"):
         shutil.copy(published.data_dir / name, folder / name)
     result = score_folder(folder, published.artifacts_dir)
     pipeline = gold(published, "lead_scores").set_index("lead_id")
     mine = result.scores.set_index("lead_id")
     assert len(mine) > 2900 and mine.index.isin(pipeline.index).all()
+    assert (pipeline.loc[mine.index, "scored_by"] == "serving model").all()
     both = pipeline.loc[mine.index]
     assert (mine["p_qualified_14d"] - both["p_qualified_14d"]).abs().max() < 1e-9
     assert (mine["elv"] - both["elv"]).abs().max() < 1e-6

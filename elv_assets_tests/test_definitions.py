@@ -24,8 +24,9 @@ TABLES = sorted(
     + ["gold/spend_response", "gold/budget_recommendation"]
     + ["monitoring/data_quality_report", "monitoring/feature_drift"]
 )
-MODELS = sorted(f"ml/{n}" for n in ("candidate_models", "model", "calibrator", "evaluation", "serving_model",
-                                    "run_report", "bookings_model", "pacing_risk_model"))
+MODELS = sorted(f"ml/{n}" for n in ("feature_screen", "candidate_models", "model", "value_model", "calibrator",
+                                    "evaluation", "serving_model", "run_report", "bookings_model",
+                                    "pacing_risk_model"))
 EXPECTED_ASSETS = sorted(TABLES + MODELS + ["serving/snapshot"])
 
 

@@ -11,6 +11,7 @@ from elv_assets.ml.scoring import FolderRefused
 FILES = {  # input name -> (label, required)
     "leads": ("Leads (CRM export, leads.csv)", True),
     "ads": ("Ads (daily ad-platform export, ads.csv): optional, gives spend and ELV per spend", False),
+    "adsets": ("Ad sets (budgets, adsets.csv): optional, gives each ad set's spend against its budget", False),
     "outcomes": ("Outcomes (CRM export, outcomes.csv): optional, gives qualified so far", False),
     "mapping": ("Mapping (utm values or names to ad ids, mapping.csv): optional", False),
 }

@@ -8,7 +8,7 @@ from pandera.typing import Series
 from elv_assets.contracts.inputs import NULLABLE_INT
 
 PACING_STATUSES = ["under_pacing", "on_pace", "over_pacing", "unknown"]
-JOIN_METHODS = ["id", "mapping", "name", "ambiguous", "unmatched"]
+JOIN_METHODS = ["id", "mapping", "name", "lead_field", "ambiguous", "unmatched"]
 DQ_KINDS = ["profile", "rule", "cross_table"]
 
 
@@ -159,7 +159,9 @@ class LeadAttribution(_Table):
     campaign_id: Series[str] = pa.Field(nullable=True)
     adset_id: Series[str] = pa.Field(nullable=True)
     ad_id: Series[str] = pa.Field(nullable=True)
-    join_method: Series[str] = pa.Field(isin=JOIN_METHODS, description="id > mapping > name; or ambiguous / unmatched.")
+    join_method: Series[str] = pa.Field(isin=JOIN_METHODS, description=(
+        "id > mapping > name; lead_field when there is no ads.csv and the campaign is the lead's own campaign name "
+        "or utm_campaign; or ambiguous / unmatched."))
     join_detail: Series[str] = pa.Field(nullable=True, description="Which value matched, or why none did.")
 
 
@@ -263,12 +265,18 @@ class LeadScores(_Table):
     split: Series[str] = pa.Field(isin=SPLITS)
     label: Series[NULLABLE_INT] = pa.Field(nullable=True, isin=[0, 1])
     p_qualified_14d: Series[float] = pa.Field(ge=0, le=1, description="Calibrated p(qualified within the window).")
-    elv: Series[float] = pa.Field(ge=0, description="p x expected value of a qualified lead, in the data's currency.")
+    expected_value_if_qualified: Series[float] = pa.Field(ge=0, description=(
+        "E[value | qualified, lead]: what this lead is worth if it qualifies, in the data's currency."))
+    elv: Series[float] = pa.Field(ge=0, description="p_qualified_14d x expected_value_if_qualified, in the data's currency.")
     rank: Series[NULLABLE_INT] = pa.Field(ge=1, unique=True)
     decile: Series[NULLABLE_INT] = pa.Field(ge=1, le=10, description="1 is the tenth of leads with the highest ELV.")
     reason_1: Series[str] = pa.Field(nullable=True, description="The strongest reason for the score, in words.")
     reason_2: Series[str] = pa.Field(nullable=True,
         description="The second strongest reason for the score, in words.")
+    value_reason: Series[str] = pa.Field(nullable=True, description="What drives this lead's value if it qualifies.")
+    scored_by: Series[str] = pa.Field(isin=["serving model", "out of fold", "in sample"], description=(
+        "Where p comes from: the serving model (leads it never learned from); for the mature leads it learned "
+        "from, a model fitted on the leads before theirs (out of fold); the oldest quarter keeps its own (in sample)."))
     reason_3: Series[str] = pa.Field(nullable=True, description="The third strongest reason for the score, in words.")
 
 
@@ -289,14 +297,18 @@ class Leaderboard(_Table):
         description="spend / predicted_qualified; blank without spend.")
     low_volume: Series[bool] = pa.Field(description="Fewer leads than the minimum: not ranked.")
     rank: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=1)
+    window_start: Series[pa.DateTime] = pa.Field(nullable=False)
+    window_end: Series[pa.DateTime] = pa.Field(nullable=False)
 
 
 class CampaignLeaderboard(Leaderboard):
     campaign_id: Series[str] = pa.Field(nullable=False, unique=True)
+    campaign_name: Series[str] = pa.Field(nullable=True)
 
 
 class AdsetLeaderboard(Leaderboard):
     adset_id: Series[str] = pa.Field(nullable=False, unique=True)
+    adset_name: Series[str] = pa.Field(nullable=True)
     campaign_id: Series[str] = pa.Field(nullable=True)
 
 
@@ -317,6 +329,8 @@ class FeatureDrift(_Table):
 
 
 FORECAST_KINDS = ["backtest", "forecast"]
+BUDGET_SOURCES = ["adsets.csv", "usual spend"]
+FORECAST_MEASURES = ["bookings", "platform_conversions"]
 
 
 class AdsetDailyFeatures(_Table):
@@ -333,8 +347,10 @@ class AdsetDailyFeatures(_Table):
     bookings_avg7: Series[float] = pa.Field(nullable=True, ge=0, description="Mean bookings over d-7 .. d-1.")
     spend_avg7: Series[float] = pa.Field(nullable=True, ge=0, description="Mean daily spend over d-7 .. d-1.")
     pacing_ratio_avg7: Series[float] = pa.Field(nullable=True, ge=0, description="Spend / budget over d-7 .. d-1.")
-    budget: Series[float] = pa.Field(nullable=True, ge=0,
-        description="The day's daily budget (for as_of + 1: today's).")
+    budget: Series[float] = pa.Field(nullable=True, ge=0, description=(
+        "The day's daily budget (for as_of + 1: today's); without one on record, the usual daily spend."))
+    budget_source: Series[str] = pa.Field(isin=BUDGET_SOURCES, description=(
+        "adsets.csv (its daily budget), or usual spend (the median daily spend of the 28 days before)."))
     target_bookings: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0,
         description="Bookings on the day itself (the bookings model's target); blank for as_of + 1.")
 
@@ -355,17 +371,20 @@ class AdsetWeekly(_Table):
 
 
 class BookingsForecast(_Table):
-    """Next-day bookings per ad set: backtest predictions beside actuals, and the forecast for as_of + 1."""
+    """Next-day bookings (or platform conversions) per ad set: backtest predictions beside actuals, and the
+    forecast for as_of + 1."""
 
     date: Series[pa.DateTime] = pa.Field(nullable=False)
     adset_id: Series[str] = pa.Field(nullable=False)
+    measure: Series[str] = pa.Field(isin=FORECAST_MEASURES, description=(
+        "What is forecast: CRM bookings, or (an ad export without a CRM) the conversions the platform reports."))
     kind: Series[str] = pa.Field(isin=FORECAST_KINDS,
         description="backtest (a rolling-origin test prediction beside the actual) or forecast (for as_of + 1).")
     fold: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=1,
         description="The backtest fold (blank for the forecast).")
-    actual: Series[float] = pa.Field(nullable=True, ge=0, description="Bookings that day (blank for the forecast).")
-    predicted: Series[float] = pa.Field(ge=0, description="The model's expected bookings.")
-    baseline: Series[float] = pa.Field(nullable=True, ge=0, description="The 7-day moving average of bookings.")
+    actual: Series[float] = pa.Field(nullable=True, ge=0, description="The measure that day (blank for the forecast).")
+    predicted: Series[float] = pa.Field(ge=0, description="The model's expected value of the measure.")
+    baseline: Series[float] = pa.Field(nullable=True, ge=0, description="The measure's 7-day moving average.")
 
 
 class PacingRisk(_Table):
@@ -378,7 +397,10 @@ class PacingRisk(_Table):
     pace_7d: Series[float] = pa.Field(nullable=True, ge=0, description="Spend / budget over the last 7 days.")
     pace_yesterday: Series[float] = pa.Field(nullable=True, ge=0, description="Spend / budget on the as-of date.")
     spend_month_to_date: Series[float] = pa.Field(nullable=True, ge=0, description="Spend so far in the as-of month.")
-    budget: Series[float] = pa.Field(nullable=True, ge=0, description="Its daily budget for the day.")
+    budget: Series[float] = pa.Field(nullable=True, ge=0,
+        description="Its daily budget for the day, or its usual daily spend where it has no budget on record.")
+    budget_source: Series[str] = pa.Field(isin=BUDGET_SOURCES, description=(
+        "adsets.csv (its daily budget), or usual spend (the median daily spend of the 28 days before)."))
     budget_left_in_month: Series[float] = pa.Field(nullable=True,
         description="Latest daily budget x days in the month, less the month's spend so far.")
     action: Series[str] = pa.Field(nullable=False, description="What to do, in plain words.")

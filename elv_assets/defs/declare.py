@@ -23,9 +23,16 @@ import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 
-from elv_assets.build import AS_OF_KEY, Build, Built, Check, InputRefused, Skip, table_name
+from elv_assets.build import AS_OF_KEY, Build, Built, Check, InputRefused, Refused, Skip, table_name
 from elv_assets.contracts.tables import GLOSSARY
-from elv_assets.defs.resources import Artifacts, ChainSettings, ElvSettings, RunWindow, Warehouse
+from elv_assets.defs.resources import (
+    Artifacts,
+    ChainSettings,
+    ElvSettings,
+    FeatureSettings,
+    RunWindow,
+    Warehouse,
+)
 from elv_assets.lakehouse.validation import Problem
 from elv_assets.lakehouse.warehouse import (
     contract_problems,
@@ -157,9 +164,10 @@ def _as_of_reader(con, run_window: RunWindow) -> Callable[[], dt.date]:
 
 
 def _make_build(key: str, reads: tuple[str, ...], context, con, config, chain, elv, artifacts, run_window,
-                target: str, contract) -> Build:
+                target: str, contract, features) -> Build:
     return Build(
         key, reads, con, config=config, chain=chain, paths=elv, artifacts=artifacts, run_id=context.run.run_id,
+        features=features,
         log=context.log.info, warn=context.log.warning,
         stage=lambda sql: stage(con, target, sql),
         stage_frame=lambda frame, typed=False: stage_frame(con, target, frame, contract if typed else None),
@@ -174,12 +182,13 @@ def _compute(config: type[dg.Config] | None, body: Callable) -> Callable:
     the asset has settings (Dagster reads the launchpad's config schema from that annotation)."""
     if config is None:
         def compute(context: dg.AssetExecutionContext, warehouse: Warehouse, elv: ElvSettings, artifacts: Artifacts,
-                    run_window: RunWindow, chain: ChainSettings):
-            yield from body(context, None, warehouse, elv, artifacts, run_window, chain)
+                    run_window: RunWindow, chain: ChainSettings, features: FeatureSettings):
+            yield from body(context, None, warehouse, elv, artifacts, run_window, chain, features)
     else:
         def compute(context: dg.AssetExecutionContext, config: config, warehouse: Warehouse,  # type: ignore[valid-type]
-                    elv: ElvSettings, artifacts: Artifacts, run_window: RunWindow, chain: ChainSettings):
-            yield from body(context, config, warehouse, elv, artifacts, run_window, chain)
+                    elv: ElvSettings, artifacts: Artifacts, run_window: RunWindow, chain: ChainSettings,
+                    features: FeatureSettings):
+            yield from body(context, config, warehouse, elv, artifacts, run_window, chain, features)
     return compute
 
 
@@ -217,13 +226,16 @@ def table_asset(key: str, build: Callable[[Build], Built], *, contract: type[pa.
     if contract is not None:
         static["dagster/column_schema"] = column_schema(contract)
 
-    def body(context, config, warehouse: Warehouse, elv, artifacts: Artifacts, run_window, chain):
+    def body(context, config, warehouse: Warehouse, elv, artifacts: Artifacts, run_window, chain, features):
         with warehouse.get_connection() as con:
             ensure_schemas(con)
-            b = _make_build(key, reads, context, con, config, chain, elv, artifacts, run_window, target, contract)
+            b = _make_build(key, reads, context, con, config, chain, elv, artifacts, run_window, target, contract,
+                            features)
             skipped = None
             try:
                 built = build(b)
+            except Refused as refused:
+                raise dg.Failure(allow_retries=False, description=str(refused)) from None
             except Skip as skip:
                 skipped, built = skip.reason, Built()
                 if b.staged:
@@ -280,11 +292,13 @@ def artifact_asset(key: str, build: Callable[[Build], Built], *, reads: Iterable
     check_specs = [dg.AssetCheckSpec(c.name, asset=asset_key, description=c.description, blocking=c.blocking)
                    for c in checks]
 
-    def body(context, config, warehouse: Warehouse, elv, artifacts: Artifacts, run_window, chain):
+    def body(context, config, warehouse: Warehouse, elv, artifacts: Artifacts, run_window, chain, features):
         with warehouse.get_connection() as con:
-            b = _make_build(key, reads, context, con, config, chain, elv, artifacts, run_window, "", None)
+            b = _make_build(key, reads, context, con, config, chain, elv, artifacts, run_window, "", None, features)
             try:
                 built = build(b)
+            except Refused as refused:
+                raise dg.Failure(allow_retries=False, description=str(refused)) from None
             except Skip as skip:
                 context.log.warning(f"{key} skipped: {skip.reason}")
                 yield from _not_evaluated(checks, skip.reason)

@@ -35,8 +35,8 @@ LAKEHOUSE_SELECTION = (
 )
 # What only the weekly job trains; the daily job reuses what these last wrote.
 TRAINING_KEYS = [dg.AssetKey(k.split("/")) for k in (
-    "gold/training_table", "ml/candidate_models", "ml/model", "ml/calibrator", "ml/evaluation", "ml/serving_model",
-    "ml/bookings_model", "ml/pacing_risk_model")]
+    "gold/training_table", "ml/feature_screen", "ml/candidate_models", "ml/model", "ml/value_model", "ml/calibrator",
+    "ml/evaluation", "ml/serving_model", "ml/bookings_model", "ml/pacing_risk_model")]
 
 TRANSIENT_RETRIES = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 

@@ -80,6 +80,18 @@ class RunWindow(dg.ConfigurableResource):
     as_of_date: str = ""
 
 
+class FeatureSettings(dg.ConfigurableResource):
+    """What a person decides about lead columns, over the leakage guard (ml/feature_screen).
+
+    run_config = {"resources": {"features": {"config": {"strict": True, "exclude": ["lead_status"]}}}};
+    locally from ELV_FEATURES_STRICT, ELV_FEATURES_INCLUDE and ELV_FEATURES_EXCLUDE.
+    """
+
+    strict: bool = False  # stop the run, naming the columns, instead of leaving them out with a warning
+    include: list[str] = []  # keep these although the guard flags them
+    exclude: list[str] = []  # never use these
+
+
 class ChainSettings(dg.ConfigurableResource):
     """Windows every asset of the ELV chain must agree on, so they are one resource, not per-asset config.
 
@@ -105,4 +117,6 @@ def build_resources(settings: Settings | None = None) -> dict:
         "artifacts": Artifacts(root=str(settings.artifacts_dir)),
         "run_window": RunWindow(as_of_date=settings.as_of),
         "chain": ChainSettings(),
+        "features": FeatureSettings(strict=settings.features_strict, include=list(settings.features_include),
+                                    exclude=list(settings.features_exclude)),
     }

@@ -3,13 +3,14 @@
 from elv_assets.build import AS_OF_KEY
 from elv_assets.defs.declare import artifact_asset
 from elv_assets.lakehouse.files import SERVING_MODEL_KEY
-from elv_assets.ml.training import CANDIDATES_KEY, EVALUATION_KEY
+from elv_assets.ml.training import CANDIDATES_KEY, EVALUATION_KEY, MODEL_KEY, SCREEN_KEY, VALUE_KEY
 from elv_assets.reports.run_report import build_run_report
 from elv_assets.reports.snapshot import RUN_REPORT_KEY, SNAPSHOT_READS, build_snapshot
 
 run_report = artifact_asset(
     RUN_REPORT_KEY, build_run_report, kinds={"html", "plotly"},
-    reads=[AS_OF_KEY, SERVING_MODEL_KEY, CANDIDATES_KEY, EVALUATION_KEY, "gold/campaign_leaderboard",
+    reads=[AS_OF_KEY, SERVING_MODEL_KEY, CANDIDATES_KEY, MODEL_KEY, SCREEN_KEY, VALUE_KEY, EVALUATION_KEY,
+           "gold/campaign_leaderboard",
            "gold/adset_leaderboard", "gold/lead_scores", "gold/lead_attribution", "gold/lead_labels",
            "gold/training_table", "monitoring/feature_drift", "monitoring/data_quality_report",
            *(f"silver/{n}" for n in ("ads", "adsets", "conversions", "leads", "outcomes", "mapping"))],

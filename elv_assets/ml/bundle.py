@@ -6,55 +6,136 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 
 from elv_assets.ml import metrics
-from elv_assets.ml.elv import LeadValues, rank_and_decile, reasons
+from elv_assets.ml.calibration import Calibrator, cross_fitted, recency_weights
+from elv_assets.ml.elv import rank_and_decile, reasons
 from elv_assets.ml.features import FeatureColumns
-from elv_assets.ml.models import contributions, transform
+from elv_assets.ml.models import (
+    Recipe,
+    contributions,
+    fit_recipe,
+    raw_probability,
+    transform,
+    transformed_means,
+)
+from elv_assets.ml.selection import PairedDifference, paired_bootstrap
+from elv_assets.ml.value import ValueModel, value_reasons
+
+HELD_OUT = "train split"  # a bundle fitted on the train split: what is evaluated and compared
+ALL_MATURE = "all mature leads"  # the recipe refitted on every mature lead: what serves
 
 
 @dataclass
 class ModelBundle:
-    kind: str
+    recipe: Recipe
     pipeline: Pipeline
-    calibrated: CalibratedClassifierCV
-    calibration_method: str
-    columns: FeatureColumns
-    centre: np.ndarray | None  # the logistic model's reference lead (train means), else None
-    values: LeadValues
+    calibrator: Calibrator
+    centre: np.ndarray | None  # the linear models' reference lead (train means), else None
+    value: ValueModel
     window_days: int
     lag_days: int
-    boundaries: dict[str, str]
+    boundaries: dict[str, str]  # first, calib_start, test_start, last: the splits it was evaluated on
+    trained_on: str = HELD_OUT
+    trained_until: str = ""  # the newest created_at it learned from
     run_id: str = ""
     as_of: str = ""
-    test_metrics: dict = field(default_factory=dict)
+    test_metrics: dict = field(default_factory=dict)  # held-out, measured on the version fitted on the train split
+    excluded_features: dict[str, list[str]] = field(default_factory=dict)  # the leakage guard's, with reasons
+    # The mature leads a refitted model learned from, with their cross-fitted (out-of-sample) probabilities.
+    out_of_fold_ids: np.ndarray | None = None
+    out_of_fold_p: np.ndarray | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.recipe.kind
+
+    @property
+    def columns(self) -> FeatureColumns:
+        return self.recipe.columns
+
+    @property
+    def calibration_method(self) -> str:
+        return self.calibrator.method
 
     def can_score(self, df: pd.DataFrame) -> list[str]:
         """Feature columns this bundle needs that `df` lacks (empty when it can score df)."""
         return [c for c in self.columns.all if c not in df.columns]
 
-    def transform(self, df: pd.DataFrame) -> np.ndarray:
+    def transform(self, df: pd.DataFrame):
         return transform(self.pipeline, df, self.columns)
 
-    def probability(self, df: pd.DataFrame, Xt: np.ndarray | None = None) -> np.ndarray:
-        return self.calibrated.predict_proba(self.transform(df) if Xt is None else Xt)[:, 1]
+    def probability(self, df: pd.DataFrame, Xt=None) -> np.ndarray:
+        model = self.pipeline.named_steps["model"]
+        raw = model.predict_proba(self.transform(df) if Xt is None else Xt)[:, 1]
+        return self.calibrator(raw)
 
 
-def score_frame(bundle: ModelBundle, df: pd.DataFrame, with_reasons: bool = True) -> pd.DataFrame:
-    """p_qualified, ELV, rank, decile and reasons for every row of a lead-features frame."""
+SCORED_BY = ("serving model", "out of fold", "in sample")
+
+
+def score_frame(bundle: ModelBundle, df: pd.DataFrame, with_reasons: bool = True,
+                learned_from: pd.Series | None = None) -> pd.DataFrame:
+    """p_qualified, the value of a qualified lead, ELV, rank, decile and reasons for every row of a lead-features
+    frame. `learned_from` (the pipeline's, per row: did the serving model learn from this lead?) switches those
+    leads to their out-of-fold probability, so no lead is scored by a model that learned from it."""
     Xt = bundle.transform(df)  # once: the probability and the contributions read the same matrix
     p = bundle.probability(df, Xt)
-    elv = p * bundle.values.of(df["campaign_id"])
+    source = np.full(len(df), SCORED_BY[0], dtype=object)
+    if learned_from is not None and bundle.out_of_fold_ids is not None:
+        oof = pd.Series(bundle.out_of_fold_p, index=bundle.out_of_fold_ids)
+        learned = learned_from.to_numpy(dtype=bool)
+        mapped = df["lead_id"].map(oof).to_numpy(dtype=float)
+        use = learned & ~np.isnan(mapped)
+        p = np.where(use, mapped, p)
+        source = np.where(use, SCORED_BY[1], np.where(learned, SCORED_BY[2], SCORED_BY[0]))
+    value = bundle.value.expected(df)
+    elv = p * value
     rank, decile = rank_and_decile(elv, df["lead_id"])
-    out = pd.DataFrame({"lead_id": df["lead_id"].to_numpy(), "p_qualified_14d": p, "elv": elv,
-                        "rank": rank, "decile": decile}, index=df.index)
+    out = pd.DataFrame({"lead_id": df["lead_id"].to_numpy(), "p_qualified_14d": p,
+                        "expected_value_if_qualified": value, "elv": elv, "rank": rank, "decile": decile,
+                        "scored_by": source}, index=df.index)
     if with_reasons:
         contrib = contributions(bundle.pipeline, df, bundle.columns, bundle.centre, Xt)
         out = out.join(reasons(contrib, df))
+        out["value_reason"] = value_reasons(bundle.value, df)
     return out
+
+
+def held_out_bundle(recipe: Recipe, pipeline: Pipeline, train: pd.DataFrame, calib: pd.DataFrame,
+                    value: ValueModel, chain, method: str = "sigmoid", half_life_days: float | None = None,
+                    **stamp) -> ModelBundle:
+    """A recipe fitted on the train split, calibrated on the calib split (newer leads weighing more when
+    `half_life_days` is set): the version that is evaluated."""
+    y_calib = calib["label"].to_numpy()
+    calibrator = Calibrator.fit(raw_probability(pipeline, calib, recipe.columns), y_calib, method,
+                                recency_weights(calib["created_at"], half_life_days))
+    return ModelBundle(recipe, pipeline, calibrator, transformed_means(pipeline, train, recipe.columns), value,
+                       chain.label_window_days, chain.feature_lag_days, trained_until=str(train["created_at"].max()),
+                       **stamp)
+
+
+def refit_for_serving(held_out: ModelBundle, mature: pd.DataFrame, value: ValueModel, seed: int = 0,
+                      blocks: int = 4, method: str = "sigmoid", half_life_days: float | None = None) -> ModelBundle:
+    """The chosen recipe refitted on every mature lead (sorted by created_at), so the newest weeks teach it too,
+    and calibrated by time-ordered cross-fitting (ml/calibration.py). Its held-out figures stay those of the
+    version fitted on the train split."""
+    recipe = held_out.recipe
+    y = mature["label"].to_numpy()
+    rows, oof = cross_fitted(mature, y, lambda f, yy: fit_recipe(recipe, f, yy, seed),
+                             lambda m, f: raw_probability(m, f, recipe.columns), blocks)
+    calibrator = Calibrator.fit(oof, y[rows], method,
+                                recency_weights(mature["created_at"].iloc[rows], half_life_days))
+    pipeline = fit_recipe(recipe, mature, y, seed)
+    return ModelBundle(recipe, pipeline, calibrator, transformed_means(pipeline, mature, recipe.columns), value,
+                       held_out.window_days, held_out.lag_days, held_out.boundaries, ALL_MATURE,
+                       str(mature["created_at"].max()), held_out.run_id, held_out.as_of, held_out.test_metrics,
+                       held_out.excluded_features, mature["lead_id"].to_numpy()[rows], calibrator(oof))
+
+
+# --- evaluation -----------------------------------------------------------------------------------------
 
 
 def campaign_rate_baseline(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
@@ -120,39 +201,97 @@ def single_feature_auc(df: pd.DataFrame, y: np.ndarray, cols: FeatureColumns, tr
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-@dataclass(frozen=True)
+# --- the promotion gate ---------------------------------------------------------------------------------
+
+
+@dataclass
 class GateDecision:
     promote: bool
     reason: str
-    new_pr_auc: float
-    new_ece: float
-    serving_pr_auc: float | None = None
-    serving_ece: float | None = None
+    new: dict  # pr_auc, log_loss, ece_mass of the challenger on the test split
+    serving: dict | None = None  # the same for the serving model, however it was evaluated
+    serving_evaluated_as: str | None = None
+    log_loss_difference: PairedDifference | None = None  # challenger - serving, paired bootstrap
+    pr_auc_difference: PairedDifference | None = None
+    baseline: dict = field(default_factory=dict)  # the campaign-rate baseline on the same leads
+
+    def record(self) -> dict:
+        """JSON-ready, for the promotion history."""
+        out = {"promote": self.promote, "reason": self.reason, "new": self.new, "serving": self.serving,
+               "serving_evaluated_as": self.serving_evaluated_as, "baseline": self.baseline}
+        for name in ("log_loss_difference", "pr_auc_difference"):
+            d = getattr(self, name)
+            out[name] = None if d is None else {k: round(v, 6) for k, v in d.__dict__.items()}
+        return out
 
 
-def promotion_decision(new: ModelBundle, serving: ModelBundle | None, test: pd.DataFrame,
-                       pr_auc_tolerance: float, ece_limit: float) -> GateDecision:
-    """Promote when there is no serving model, or the new one is at least as good on the current test window."""
+def _figures(y: np.ndarray, p: np.ndarray) -> dict:
+    m = metrics.classification_metrics(y, p)
+    return {k: m[k] for k in ("pr_auc", "log_loss", "ece_mass")}
+
+
+def serving_on_test(serving: ModelBundle, train: pd.DataFrame, calib: pd.DataFrame, test: pd.DataFrame, chain,
+                    method: str = "sigmoid", seed: int = 0, half_life_days: float | None = None
+                    ) -> tuple[np.ndarray, str]:
+    """The serving model's probabilities on the test leads, and how they were obtained: as it serves when it
+    never saw those leads and its windows match the chain's; else its recipe refitted on the current train split
+    and calibrated on the calib split, so both models are judged out of sample on the same labels."""
+    test_start = str(test["created_at"].min())
+    same_windows = (serving.window_days, serving.lag_days) == (chain.label_window_days, chain.feature_lag_days)
+    if serving.trained_until and serving.trained_until < test_start and same_windows:
+        return serving.probability(test), "as it serves (its training ended before the test window)"
+    pipeline = fit_recipe(serving.recipe, train, train["label"].to_numpy(), seed)
+    refit = held_out_bundle(serving.recipe, pipeline, train, calib, serving.value, chain, method, half_life_days,
+                            boundaries=serving.boundaries)
+    why = "its label window or feature lag differ from the chain's" if not same_windows else \
+        "it had learned from leads of the test window"
+    return refit.probability(test), f"its recipe refitted on the current train split ({why})"
+
+
+def promotion_decision(new: ModelBundle, serving: ModelBundle | None, train: pd.DataFrame, calib: pd.DataFrame,
+                       test: pd.DataFrame, chain, max_ece: float, ece_margin: float,
+                       method: str = "sigmoid", seed: int = 0, half_life_days: float | None = None) -> GateDecision:
+    """Promote the challenger unless it is worse beyond the noise on the same test leads (paired bootstrap of log
+    loss and PR-AUC), less calibrated than the serving model by more than `ece_margin`, above `max_ece`, or no
+    better than the campaign-rate baseline. Every refusal says why."""
     y = test["label"].astype(int).to_numpy()
     p_new = new.probability(test)
-    new_m = metrics.classification_metrics(y, p_new)
-    base = dict(new_pr_auc=new_m["pr_auc"] or 0.0, new_ece=new_m["ece_width"])
-    if new_m["ece_width"] > ece_limit:
-        return GateDecision(False, f"the new model's ECE {new_m['ece_width']:.4f} is above the limit {ece_limit}", **base)
+    new_fig = _figures(y, p_new)
+    base_fig = _figures(y, campaign_rate_baseline(train, test))
+    refusals = []
+    if new_fig["ece_mass"] > max_ece:
+        refusals.append(f"its calibration error (ECE {new_fig['ece_mass']:.4f}) is above the limit {max_ece}")
+    if not (new_fig["pr_auc"] > base_fig["pr_auc"] and new_fig["log_loss"] < base_fig["log_loss"]):
+        refusals.append(f"it does not beat the campaign-rate baseline (PR-AUC {new_fig['pr_auc']:.4f} vs "
+                        f"{base_fig['pr_auc']:.4f}, log loss {new_fig['log_loss']:.4f} vs {base_fig['log_loss']:.4f})")
+    decision = GateDecision(False, "", new_fig, baseline=base_fig)
     if serving is None:
-        return GateDecision(True, "no model was serving", **base)
+        decision.promote = not refusals
+        decision.reason = "no model was serving" if not refusals else "; ".join(refusals)
+        return decision
     missing = serving.can_score(test)
     if missing:
-        return GateDecision(True, f"the serving model needs features that no longer exist ({', '.join(missing[:5])})",
-                            **base)
-    try:
-        p_old = serving.probability(test)
-    except ValueError as exc:  # e.g. a model saved by an older version whose preprocessing no longer fits
-        return GateDecision(True, f"the serving model cannot score the current features ({str(exc)[:120]})", **base)
-    old_m = metrics.classification_metrics(y, p_old)
-    old = dict(serving_pr_auc=old_m["pr_auc"] or 0.0, serving_ece=old_m["ece_width"])
-    if base["new_pr_auc"] >= old["serving_pr_auc"] - pr_auc_tolerance:
-        return GateDecision(True, f"PR-AUC {base['new_pr_auc']:.4f} vs serving {old['serving_pr_auc']:.4f} "
-                            f"(tolerance {pr_auc_tolerance}); ECE {base['new_ece']:.4f} within {ece_limit}", **base, **old)
-    return GateDecision(False, f"PR-AUC {base['new_pr_auc']:.4f} is below the serving model's "
-                        f"{old['serving_pr_auc']:.4f} by more than {pr_auc_tolerance}", **base, **old)
+        decision.promote = not refusals
+        decision.reason = "; ".join(refusals) or \
+            f"the serving model needs features that no longer exist ({', '.join(missing[:5])})"
+        return decision
+    p_old, how = serving_on_test(serving, train, calib, test, chain, method, seed, half_life_days)
+    old_fig = _figures(y, p_old)
+    ll = paired_bootstrap(y, p_new, p_old, "log_loss", seed=seed)
+    pr = paired_bootstrap(y, p_new, p_old, "pr_auc", seed=seed)
+    decision.serving, decision.serving_evaluated_as = old_fig, how
+    decision.log_loss_difference, decision.pr_auc_difference = ll, pr
+    if ll.p05 > 0:
+        refusals.append(f"its log loss is worse beyond the noise ({new_fig['log_loss']:.4f} vs {old_fig['log_loss']:.4f}; "
+                        f"the difference stays above 0 in 95 % of resamples)")
+    if pr.p95 < 0:
+        refusals.append(f"its PR-AUC is worse beyond the noise ({new_fig['pr_auc']:.4f} vs {old_fig['pr_auc']:.4f})")
+    if new_fig["ece_mass"] > old_fig["ece_mass"] + ece_margin:
+        refusals.append(f"it is less well calibrated (ECE {new_fig['ece_mass']:.4f} vs the serving model's "
+                        f"{old_fig['ece_mass']:.4f}, margin {ece_margin})")
+    decision.promote = not refusals
+    decision.reason = "; ".join(refusals) if refusals else (
+        f"not worse beyond the noise on the same {len(y):,} test leads (log loss {new_fig['log_loss']:.4f} vs "
+        f"{old_fig['log_loss']:.4f}, PR-AUC {new_fig['pr_auc']:.4f} vs {old_fig['pr_auc']:.4f}; serving model "
+        f"evaluated {how}), calibrated (ECE {new_fig['ece_mass']:.4f}) and better than the campaign-rate baseline")
+    return decision

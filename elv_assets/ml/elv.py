@@ -1,46 +1,15 @@
-"""Expected Lead Value: p(qualified within N days) x the expected value of a qualified lead.
+"""Expected Lead Value in words and ranks: the rank and decile of each lead by ELV, and the reasons behind a score.
 
-The value of a qualified lead is learned per campaign from history: revenue won from the campaign's
-qualified leads divided by their number, over leads old enough to have an outcome (the train and
-calib splits). Small campaigns are pulled towards the overall value (`prior_strength` pseudo-leads),
-so one lucky deal does not make a campaign look golden. A configured value replaces the learned one.
+ELV itself is p(qualified within the window) x E[value | qualified] (ml/value.py learns the second part);
+this module says which features moved a lead's score, in a marketer's words.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 UNKNOWN_CAMPAIGN = "(unattributed)"
-
-
-@dataclass(frozen=True)
-class LeadValues:
-    per_campaign: dict[str, float]
-    overall: float
-    source: str  # "learned" or "configured"
-
-    def of(self, campaign_id: pd.Series) -> np.ndarray:
-        return campaign_id.map(self.per_campaign).fillna(self.overall).to_numpy(dtype=float)
-
-    def table(self) -> pd.DataFrame:
-        return pd.DataFrame({"campaign_id": list(self.per_campaign), "value_per_qualified": list(self.per_campaign.values())})
-
-
-def learn_values(history: pd.DataFrame, prior_strength: float = 20.0, configured: float | None = None) -> LeadValues:
-    """history: one row per old-enough lead with campaign_id, label (1 = qualified), revenue (won, or 0)."""
-    if configured is not None:
-        return LeadValues({}, float(configured), "configured")
-    q = history[history["label"] == 1]
-    overall = float(q["revenue"].fillna(0).sum() / len(q)) if len(q) else 0.0
-    grouped = q.assign(revenue=q["revenue"].fillna(0)).groupby(q["campaign_id"].fillna(UNKNOWN_CAMPAIGN))
-    per = {
-        str(c): float((g["revenue"].sum() + prior_strength * overall) / (len(g) + prior_strength))
-        for c, g in grouped
-    }
-    return LeadValues(per, overall, "learned")
 
 
 def rank_and_decile(elv: np.ndarray, lead_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -60,7 +29,8 @@ _METRIC = {
     "cpm": "cost per 1,000 impressions", "active_days": "active days",
 }
 _NAMES = {"platform": "platform", "campaign_id": "campaign", "adset_id": "ad set", "weekday": "weekday",
-          "hour": "hour of day"}
+          "hour": "hour of day", "ad_age_days": "age of the ad (days)", "adset_age_days": "age of the ad set (days)",
+          "adset_pace_7d": "ad set spend against its budget, last 7 days"}
 
 
 def feature_label(feature: str) -> str:
@@ -79,7 +49,12 @@ def feature_label(feature: str) -> str:
 
 _CONTEXT = {"platform": "The ad platform of the lead's campaign (from ads.csv).",
             "weekday": "Day of the week the lead was created (Mon .. Sun).",
-            "hour": "Hour of the day the lead was created (0-23)."}
+            "hour": "Hour of the day the lead was created (0-23).",
+            "ad_age_days": "Days the lead's ad had been delivering when the lead came (creative age); blank when "
+                           "the lead's ad is unknown.",
+            "adset_age_days": "Days the lead's ad set had been delivering when the lead came; blank when unknown.",
+            "adset_pace_7d": "The lead's ad set's spend over its daily budgets (adsets.csv), the 7 days up to the day "
+                             "before the lead; blank without a budget."}
 
 
 def describe_feature(column: str) -> str:
@@ -90,17 +65,21 @@ def describe_feature(column: str) -> str:
     if label != column.replace("_", " "):
         ends = "the day before the lead was created (feature_lag_days)"
         return f"The lead's {label}, up to {ends}; blank when unknown (no ad rows for it)."
-    return "A lead attribute from leads.csv (text), used as a categorical feature."
+    return "A lead attribute from leads.csv: a number where its values are numbers, else a category."
 
 
-def _value_texts(feature: str, values: np.ndarray) -> np.ndarray:
+def value_texts(feature: str, values: np.ndarray) -> np.ndarray:
     """Values as a person reads them: percentages for CTR and trends, money with 2 decimals, counts whole."""
     s = pd.Series(values, dtype=object)
     known = s.notna()
     if not known.any():
         return np.full(len(s), "unknown", dtype=object)
     if feature.partition("_")[0] not in _LEVEL or feature in _NAMES:
-        text = s.astype(str)
+        x = pd.to_numeric(s, errors="coerce")
+        if x[known].notna().all():  # a numeric attribute: 1,250 and 3.5, not 1250.0
+            text = x.map(lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}", na_action="ignore")
+        else:
+            text = s.astype(str)
     else:
         x = pd.to_numeric(s, errors="coerce")
         if "_ctr_" in feature:
@@ -114,6 +93,8 @@ def _value_texts(feature: str, values: np.ndarray) -> np.ndarray:
         text = x.map(fmt.format, na_action="ignore")
     if feature == "hour":
         text = pd.to_numeric(s, errors="coerce").map("{:.0f}:00".format, na_action="ignore")
+    if feature == "adset_pace_7d":
+        text = pd.to_numeric(s, errors="coerce").map("{:.0%}".format, na_action="ignore")
     return text.where(known, "unknown").to_numpy(dtype=object)
 
 
@@ -149,6 +130,6 @@ def reasons(contrib: pd.DataFrame, X: pd.DataFrame, top: int = 3) -> pd.DataFram
             rows = j == f
             col = shown[fams[f]]
             words = np.where(raises[rows], " (raises the chance)", " (lowers the chance)")
-            text[rows] = feature_label(col) + " is " + _value_texts(col, X[col].to_numpy()[rows]) + words
+            text[rows] = feature_label(col) + " is " + value_texts(col, X[col].to_numpy()[rows]) + words
         out[f"reason_{k + 1}"] = text
     return pd.DataFrame(out, index=contrib.index)

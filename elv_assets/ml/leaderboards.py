@@ -82,6 +82,8 @@ def leaderboard_build(level: str) -> Callable[[Build], Built]:
     """The campaign or ad-set board; the ad-set board is skipped when too few leads carry an ad set to rank them."""
     def build(b: Build) -> Built:
         cfg = b.config
+        if not b.con.execute("SELECT count(*) FROM gold.lead_scores").fetchall()[0][0]:
+            raise Skip("No scored leads yet: the boards rank by lead value (gold/lead_scores says why it is empty).")
         disabled = adset_keys_missing(b.con, cfg.min_adset_key_share) if level == "adset" else None
         if disabled:
             raise Skip(disabled)

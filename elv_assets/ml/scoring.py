@@ -32,11 +32,12 @@ from elv_assets.lakehouse.ingest import (
 )
 from elv_assets.lakehouse.validation import FileReport, cross_file_checks, inspect_file
 from elv_assets.lakehouse.warehouse import columns, latest_dates, resolve_as_of
-from elv_assets.ml.bundle import ModelBundle, score_frame
-from elv_assets.ml.features import lead_attribute_columns, lead_features_select
+from elv_assets.ml.bundle import ALL_MATURE, ModelBundle, score_frame
+from elv_assets.ml.features import attribute_kinds, lead_attribute_columns, lead_features_select
 
-OUTPUT_COLUMNS = ["lead_id", "created_at", "campaign_id", "adset_id", "join_method", "p_qualified_14d", "elv",
-                  "rank", "decile", "reason_1", "reason_2", "reason_3"]
+OUTPUT_COLUMNS = ["lead_id", "created_at", "campaign_id", "adset_id", "join_method", "p_qualified_14d",
+                  "expected_value_if_qualified", "elv", "rank", "decile", "reason_1", "reason_2", "reason_3",
+                  "value_reason"]
 
 
 def _attributed_features(con: duckdb.DuckDBPyConnection, lag_days: int,
@@ -47,8 +48,8 @@ def _attributed_features(con: duckdb.DuckDBPyConnection, lag_days: int,
     """
     as_of, _ = resolve_as_of(as_of, latest_dates(con))
     con.execute(f"CREATE TABLE gold.lead_attribution AS {attribution_select(as_of)}")
-    attrs = lead_attribute_columns(columns(con, "silver.leads"))
-    features = fetch_frame(con, lead_features_select(as_of, lag_days, attrs))
+    kinds = attribute_kinds(con, lead_attribute_columns(columns(con, "silver.leads")))
+    features = fetch_frame(con, lead_features_select(as_of, lag_days, kinds))
     joins = con.execute("SELECT lead_id, join_method FROM gold.lead_attribution").df()
     return features, joins
 
@@ -85,14 +86,14 @@ def score_leads(leads_csv: Path, warehouse: Path, artifacts_dir: Path, with_reas
     t0 = time.perf_counter()
     con = duckdb.connect()
     try:
-        report = inspect_file(con, INPUT_FILES["leads"], leads_csv, "raw_leads")
+        report = inspect_file(con, LEADS_REQUIRED, leads_csv, "raw_leads")
         report.file = leads_csv.name  # the person's own file name in every message
         if report.blocking:
             raise ScoringRefused(report.to_text())
         con.execute(f"ATTACH {sql_str(str(warehouse))} AS wh (READ_ONLY)")
         for schema in ("bronze", "silver", "gold"):
             con.execute(f"CREATE SCHEMA {schema}")
-        for table in ("ads", "mapping"):
+        for table in ("ads", "adsets", "mapping"):
             con.execute(f"CREATE VIEW silver.{table} AS SELECT * FROM wh.silver.{table}")
         # the validation already found the file's columns and number format: type with them
         typed = typed_select("raw_leads", column_specs(INPUT_FILES["leads"].model), report.columns,
@@ -119,7 +120,8 @@ def write_scores(scores: pd.DataFrame, out: Path) -> None:
 
 # --- a whole uploaded folder, without the warehouse -------------------------------------------------------
 
-FOLDER_FILES = ("ads", "mapping", "leads", "outcomes")  # the files a folder may bring; only leads.csv is needed
+FOLDER_FILES = ("ads", "adsets", "mapping", "leads", "outcomes")  # what a folder may bring; leads.csv is needed
+LEADS_REQUIRED = replace(INPUT_FILES["leads"], required=True)  # scoring has nothing to do without leads
 
 
 class FolderRefused(ScoringRefused):
@@ -146,7 +148,7 @@ class FolderScores:
 
 def score_folder(folder: Path, artifacts_dir: Path, with_reasons: bool = True,
                  display_names: dict[str, str] | None = None) -> FolderScores:
-    """Score the leads of a folder (leads.csv, and optionally ads.csv, mapping.csv, outcomes.csv) with the
+    """Score the leads of a folder (leads.csv, and optionally ads.csv, adsets.csv, mapping.csv, outcomes.csv) with the
     serving model, entirely in a private in-memory DuckDB: the same contracts, silver rules, attribution
     and lagged features as the pipeline and `score_leads`, but the ads and mapping come from the folder,
     not from the warehouse. Nothing is written anywhere. `display_names` (input name -> the person's own
@@ -158,9 +160,9 @@ def score_folder(folder: Path, artifacts_dir: Path, with_reasons: bool = True,
     try:
         reports, loaded = {}, {}
         for name in FOLDER_FILES:
-            spec = INPUT_FILES[name]
+            spec = LEADS_REQUIRED if name == "leads" else INPUT_FILES[name]
             if name == "outcomes":  # outcomes only add "qualified so far"; scoring does not need them
-                spec = replace(spec, required=False, if_absent="no 'qualified so far' per campaign")
+                spec = replace(spec, if_absent="no 'qualified so far' per campaign")
             report = inspect_file(con, spec, folder / spec.filename, f"raw_{name}")
             report.file = (display_names or {}).get(name, report.file)
             reports[name] = report
@@ -232,12 +234,14 @@ def build_lead_scores(b: Build) -> Built:
     if missing:
         raise Skip(f"The serving model needs features that gold.lead_features lacks: {', '.join(missing)}. "
                    "Re-train (materialise ml/*) to replace it.")
-    scored = score_frame(bundle, df)
+    learned = (df["created_at"] <= pd.Timestamp(bundle.trained_until)) if bundle.trained_on == ALL_MATURE else None
+    scored = score_frame(bundle, df, learned_from=learned)
     out = pd.concat([df[["lead_id", "created_at", "campaign_id", "adset_id", "split", "label"]],
                      scored.drop(columns="lead_id")], axis=1)
     b.stage_frame(out.sort_values("rank"))
     by_split = out.groupby("split").agg(leads=("lead_id", "size"), mean_p=("p_qualified_14d", "mean"),
                                         elv=("elv", "sum"))
     return Built(metadata={"model": bundle.kind, "model_run": bundle.run_id,
+                           "scored_by": out["scored_by"].value_counts().to_dict(),
                            "total_elv": round(float(out["elv"].sum()), 2),
                            "by_split": by_split.round(4).reset_index()})

@@ -1,4 +1,5 @@
-"""The lead model's training steps as builds: candidates, the choice, calibration, evaluation, promotion.
+"""The lead model's training steps as builds: the leakage guard, candidates, the choice, the value model,
+calibration, evaluation and the promotion gate (with the refit of the promoted recipe on every mature lead).
 
 Each step is one asset and keeps its result in the artefact store under its own key; a later step reads
 the earlier ones it declares, never overwrites them.
@@ -9,33 +10,46 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from elv_assets.build import Build, Built, Check
+from elv_assets.build import Build, Built, Check, Refused
 from elv_assets.lakehouse.files import PROMOTIONS, SERVING_MODEL_KEY, ArtifactStore, append_jsonl, read_jsonl
 from elv_assets.ml import models as M
-from elv_assets.ml.bundle import ModelBundle, evaluate, promotion_decision, single_feature_auc
-from elv_assets.ml.elv import learn_values
+from elv_assets.ml.bundle import (
+    ModelBundle,
+    evaluate,
+    held_out_bundle,
+    promotion_decision,
+    refit_for_serving,
+    single_feature_auc,
+)
 from elv_assets.ml.features import FeatureColumns, attributes_in, feature_columns
-from elv_assets.ml.labels import as_of_end, require_labels
+from elv_assets.ml.labels import require_labels
+from elv_assets.ml.screening import FeatureScreen, ScreenLimits, screen
+from elv_assets.ml.selection import choose
+from elv_assets.ml.value import ValueModel, fit_value_model, realised_values_select
 
+SCREEN_KEY = "ml/feature_screen"
 CANDIDATES_KEY = "ml/candidate_models"
 MODEL_KEY = "ml/model"
+VALUE_KEY = "ml/value_model"
 CALIBRATOR_KEY = "ml/calibrator"
 EVALUATION_KEY = "ml/evaluation"
 SPLITS = ("train", "calib", "test")
 
 
 def training_frames(b: Build) -> dict[str, pd.DataFrame]:
-    """gold.training_table by split."""
-    df = b.fetch("SELECT * FROM gold.training_table")
+    """gold.training_table by split, each in created_at order (the time-ordered steps rely on it)."""
+    df = b.fetch("SELECT * FROM gold.training_table ORDER BY created_at, lead_id")
     df["label"] = df["label"].astype(int)
     return {s: df[df["split"] == s].reset_index(drop=True) for s in SPLITS}
 
 
 def model_columns(frame: pd.DataFrame) -> FeatureColumns:
-    """The features a model can use: the table's attributes, calendar, context and ad features, minus all-blank ones."""
-    cols = feature_columns(attributes_in(list(frame.columns)))
+    """The features a model can use: the table's attributes, calendar, context and ad features, minus those that
+    carry no information (all blank, or one value)."""
+    cols = feature_columns(attributes_in(frame))
     return M.usable_columns(frame, FeatureColumns(cols.numeric, cols.categorical + ["adset_id"]))
 
 
@@ -49,54 +63,148 @@ def last_promotion(artifacts_dir: Path | str) -> dict:
     return history[-1] if history else {}
 
 
+def build_feature_screen(b: Build) -> Built:
+    """The leakage guard over the lead's own columns (see ml/screening.py); strict mode stops the run."""
+    require_labels(b)
+    train = training_frames(b)["train"]
+    kinds = attributes_in(train)
+    ages = b.fetch("SELECT f.*, l.mature FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id)")
+    cfg = b.config
+    limits = ScreenLimits(cfg.max_single_auc, cfg.min_fill_ratio, cfg.min_fill_difference, cfg.min_fill_gap,
+                          cfg.max_age_psi)
+    result = screen(train, train["label"].to_numpy(), kinds.features, kinds.numeric,
+                    ages[ages["mature"]], ages[~ages["mature"]], limits,
+                    include=list(b.features.include), exclude=list(b.features.exclude))
+    if result.excluded and b.features.strict:
+        raise Refused("The leakage guard found lead columns that look filled in after contact (features.strict is "
+                      f"on, so the run stops): {result.summary()} Drop them from leads.csv, or list them in "
+                      "features.include (ELV_FEATURES_INCLUDE) if they are known when the lead is created.")
+    for col, reasons in result.excluded.items():
+        b.warn(f"left out lead column {col!r}: {'; '.join(reasons)}")
+    check = Check("leakage_guard", passed=not result.excluded, description=result.summary(),
+                  metadata={"left_out": list(result.excluded), "screened": len(result.screened)})
+    return Built(artifact=result, checks=[check], metadata={
+        "left_out": ", ".join(result.excluded) or "none", "screened": result.table})
+
+
+def screened_columns(b: Build, frame: pd.DataFrame) -> tuple[FeatureColumns, dict[str, list[str]]]:
+    """The model's features after the leakage guard, and what it left out (with reasons)."""
+    screened: FeatureScreen = b.load(SCREEN_KEY)
+    return model_columns(frame).without(list(screened.excluded)), screened.excluded
+
+
 def build_candidate_models(b: Build) -> Built:
     require_labels(b)
     frames = training_frames(b)
-    cols = model_columns(frames["train"])
-    c = b.config
-    params = {"logistic": c.logistic.model_dump(), "lightgbm": c.lightgbm.model_dump(), "xgboost": c.xgboost.model_dump()}
+    cols, excluded = screened_columns(b, frames["train"])
     cands = M.fit_candidates(frames["train"], frames["train"]["label"].to_numpy(), frames["calib"],
-                             frames["calib"]["label"].to_numpy(), cols, params, c.seed, progress=b.log)
+                             frames["calib"]["label"].to_numpy(), cols, b.config.seed,
+                             kinds=tuple(b.config.kinds), progress=b.log)
+    search = pd.DataFrame([{"model": c.kind, **row} for c in cands for row in c.search])
     return Built(artifact=cands, metadata={
-        **{f"pr_auc_calib/{cand.kind}": round(cand.pr_auc_calib, 4) for cand in cands},
-        "features": len(cols.all), "train_leads": len(frames["train"]),
+        **{f"pr_auc_calib/{c.kind}": round(c.pr_auc_calib, 4) for c in cands},
+        "features": len(cols.all), "train_leads": len(frames["train"]), "left_out": ", ".join(excluded) or "none",
+        "settings_tried": search,
     })
 
 
 def build_model(b: Build) -> Built:
     require_labels(b)
     cands = b.load(CANDIDATES_KEY)
-    chosen = M.choose(cands, b.config.tie_tolerance)
-    table = pd.DataFrame([{"model": c.kind, "pr_auc_calib": round(c.pr_auc_calib, 4)} for c in cands])
-    return Built(artifact=chosen, metadata={"chosen": chosen.kind, "pr_auc_calib": round(chosen.pr_auc_calib, 4),
-                                            "candidates": table, "params": chosen.params})
+    calib = training_frames(b)["calib"]
+    choice = choose(cands, calib["label"].to_numpy(), b.config.seed)
+    return Built(artifact={"chosen": choice.chosen, "reason": choice.reason, "table": choice.table}, metadata={
+        "chosen": choice.chosen.kind, "best": choice.best.kind, "reason": choice.reason,
+        "candidates": pd.DataFrame(choice.table), "params": choice.chosen.recipe.params})
+
+
+def value_deciles(model: ValueModel, leads: pd.DataFrame, band_se: float) -> pd.DataFrame:
+    """Held-out value check: per decile of predicted E[value | qualified], the mean predicted and realised value,
+    and whether realised lies within `band_se` standard errors of its mean of predicted. The standard error is the
+    larger of the sample's (std / sqrt(n)) and the model's own (its per-lead variance summed): with a handful of
+    wins in a decile the sample's spread says little about how far a heavy-tailed mean can fall."""
+    variance = model.variance(leads)
+    frame = leads.assign(predicted=model.expected(leads), variance=0.0 if variance is None else variance)
+    frame["decile"] = pd.qcut(frame["predicted"].rank(method="first"), 10, labels=False) + 1
+    rows = []
+    for d, g in frame.groupby("decile"):
+        sample_se = float(g["realised_value"].std(ddof=1) / np.sqrt(len(g))) if len(g) > 1 else float("nan")
+        model_se = float(np.sqrt(g["variance"].sum()) / len(g))
+        se = max(sample_se, model_se)
+        predicted, realised = float(g["predicted"].mean()), float(g["realised_value"].mean())
+        rows.append({"decile": int(d), "leads": len(g), "won": int((g["realised_value"] > 0).sum()),
+                     "predicted": round(predicted, 2), "realised": round(realised, 2), "se": round(se, 2),
+                     "within_band": bool(abs(realised - predicted) <= band_se * se)})
+    return pd.DataFrame(rows)
+
+
+def value_by_campaign(model: ValueModel, leads: pd.DataFrame) -> pd.DataFrame:
+    frame = leads.assign(predicted=model.expected(leads), campaign=leads["campaign_id"].fillna("(unattributed)"))
+    out = frame.groupby("campaign").agg(qualified=("lead_id", "size"), won=("realised_value", lambda v: int((v > 0).sum())),
+                                        predicted=("predicted", "sum"), realised=("realised_value", "sum"))
+    return out.reset_index().sort_values("predicted", ascending=False).round(2)
+
+
+def build_value_model(b: Build) -> Built:
+    """E[value | qualified, lead]: a held-out version (train split) checked on later qualified leads whose value
+    window has closed, and the version that serves (every closed window)."""
+    require_labels(b)
+    cfg = b.config
+    closed = b.fetch(realised_values_select(b.as_of, b.chain.label_window_days, cfg.value_window_days))
+    cols, _ = screened_columns(b, training_frames(b)["train"])
+    held_out = fit_value_model(closed[closed["split"] == "train"], cols, cfg.qualified_lead_value, cfg.min_wins,
+                               cfg.seed)
+    served = fit_value_model(closed, cols, cfg.qualified_lead_value, cfg.min_wins, cfg.seed)
+    later = closed[closed["split"] != "train"]
+    on_record = closed["won_on_record"].fillna(False)
+    within = float(closed.loc[on_record, "won_within_window"].mean()) if on_record.any() else None
+    checks, extra = [], {}
+    if len(later) >= 10 * cfg.min_leads_per_decile and held_out.source != "configured":
+        deciles = value_deciles(held_out, later, cfg.band_se)
+        outside = deciles.loc[~deciles["within_band"], "decile"].tolist()
+        checks.append(Check(
+            "value_calibration", passed=not outside,
+            description=(f"Realised value within {cfg.band_se:g} standard errors of predicted in every decile of "
+                         f"{len(later):,} held-out qualified leads." if not outside else
+                         f"Realised value outside {cfg.band_se:g} standard errors of predicted in decile(s) "
+                         f"{', '.join(map(str, outside))} of {len(later):,} held-out qualified leads."),
+            metadata={"deciles": deciles}))
+        extra = {"deciles": deciles, "by_campaign": value_by_campaign(held_out, later)}
+    else:
+        checks.append(Check("value_calibration", passed=True, description=(
+            "Not checked: " + ("the value is configured." if held_out.source == "configured" else
+                               f"only {len(later):,} held-out qualified leads with a closed value window "
+                               f"(need {10 * cfg.min_leads_per_decile:,}).")),
+                            metadata={}))
+    artifact = {"held_out": held_out, "served": served, "value_window_days": cfg.value_window_days,
+                "wins_within_window": within, "held_out_leads": int(len(later)), **extra}
+    return Built(artifact=artifact, checks=checks, metadata={
+        "source": served.source, "value_window_days": cfg.value_window_days,
+        "wins_within_window": None if within is None else round(within, 4),
+        "qualified_leads_learned_from": served.learned_from.get("qualified"),
+        "wins_learned_from": served.learned_from.get("won"),
+        "mean_value_if_qualified": round(served.overall, 2),
+        **({"deciles": extra["deciles"], "by_campaign": extra["by_campaign"].head(20)} if extra else {}),
+    })
 
 
 def build_calibrator(b: Build) -> Built:
-    """The chosen model calibrated on the calib split, with the value of a qualified lead, as one bundle."""
+    """The chosen recipe (fitted on the train split) calibrated on the calib split, with the held-out value model:
+    the challenger the evaluation and the gate judge."""
     require_labels(b)
-    chosen: M.Candidate = b.load(MODEL_KEY)
+    chosen: M.Candidate = b.load(MODEL_KEY)["chosen"]
+    value = b.load(VALUE_KEY)["held_out"]
     frames = training_frames(b)
-    calib = frames["calib"]
-    method = M.calibration_method(calib["label"].to_numpy(), b.config.isotonic_min_positives)
-    cal = M.calibrate(chosen.pipeline, calib, calib["label"].to_numpy(), chosen.columns, method)
-    centre = M.transformed_means(chosen.pipeline, frames["train"], chosen.columns) if chosen.kind == "logistic" else None
-    history = b.fetch(f"""
-        SELECT t.campaign_id, t.label, CASE WHEN o.won_at < {as_of_end(b.as_of)} THEN o.revenue END AS revenue
-        FROM gold.training_table t LEFT JOIN silver.outcomes o USING (lead_id)
-        WHERE t.split IN ('train', 'calib')""")
-    values = learn_values(history, b.config.value_prior_strength, b.config.qualified_lead_value)
-    bounds = {"first": str(frames["train"]["created_at"].min()), "calib_start": str(calib["created_at"].min()),
+    screened: FeatureScreen = b.load(SCREEN_KEY)
+    train, calib = frames["train"], frames["calib"]
+    bounds = {"first": str(train["created_at"].min()), "calib_start": str(calib["created_at"].min()),
               "test_start": str(frames["test"]["created_at"].min()), "last": str(frames["test"]["created_at"].max())}
-    bundle = ModelBundle(
-        kind=chosen.kind, pipeline=chosen.pipeline, calibrated=cal, calibration_method=method,
-        columns=chosen.columns, centre=centre, values=values, window_days=b.chain.label_window_days,
-        lag_days=b.chain.feature_lag_days, boundaries=bounds, run_id=b.run_id, as_of=str(b.as_of),
-    )
+    bundle = held_out_bundle(chosen.recipe, chosen.pipeline, train, calib, value, b.chain,
+                             b.config.method, b.config.recency_half_life_days, boundaries=bounds, run_id=b.run_id, as_of=str(b.as_of),
+                             excluded_features=dict(screened.excluded))
     return Built(artifact=bundle, metadata={
-        "model": chosen.kind, "method": method, "calib_positives": int(calib["label"].sum()),
-        "value_source": values.source, "value_per_qualified/overall": round(values.overall, 2),
-        "values": values.table().round(2) if values.per_campaign else "configured",
+        "model": chosen.kind, "method": bundle.calibration_method, "calib_positives": int(calib["label"].sum()),
+        "value_source": value.source,
     })
 
 
@@ -113,18 +221,19 @@ def _campaign_cpl(b: Build, bounds: dict[str, str]) -> dict[str, float]:
 
 
 def build_evaluation(b: Build) -> Built:
-    """The calibrated model on the held-out test split against the business baselines, and its checks."""
+    """The calibrated challenger on the held-out test split against the business baselines, and its checks."""
     require_labels(b)
     bundle: ModelBundle = b.load(CALIBRATOR_KEY)
     frames = training_frames(b)
     result = evaluate(bundle, frames["train"], frames["test"], _campaign_cpl(b, bundle.boundaries))
     y = frames["test"]["label"].to_numpy()
     result["single_feature_auc"] = single_feature_auc(frames["test"], y, bundle.columns, frames["train"])
+    result["excluded_features"] = bundle.excluded_features
     m, base = result["metrics"]["model"], result["metrics"]["campaign_rate"]
     cfg = b.config
     calibration = Check(
-        "calibration", passed=m["ece_width"] <= cfg.max_ece, severity="error",
-        description=f"ECE {m['ece_width']:.4f} (equal-mass {m['ece_mass']:.4f}); limit {cfg.max_ece}.",
+        "calibration", passed=m["ece_mass"] <= cfg.max_ece, severity="error",
+        description=f"ECE {m['ece_mass']:.4f} (equal-mass; equal-width {m['ece_width']:.4f}); limit {cfg.max_ece}.",
         metadata={"ece_width": m["ece_width"], "ece_mass": m["ece_mass"]})
     beats = Check(
         "beats_campaign_rate", passed=(m["pr_auc"] or 0) > (base["pr_auc"] or 0), severity="error",
@@ -153,27 +262,37 @@ def build_evaluation(b: Build) -> Built:
 
 
 def build_serving_model(b: Build) -> Built:
-    """The promotion gate: the calibrated model replaces the serving one only when it is at least as good on the
-    current test window; every decision is appended to the promotion history."""
+    """The promotion gate (noise-aware, see bundle.promotion_decision); a promoted recipe is refitted on every
+    mature lead and calibrated by time-ordered cross-fitting before it serves. Every decision is appended to the
+    promotion history."""
     require_labels(b)
     new: ModelBundle = b.load(CALIBRATOR_KEY)
     new.test_metrics = b.load(EVALUATION_KEY)["metrics"]["model"]
     serving = b.load(SERVING_MODEL_KEY) if b.has(SERVING_MODEL_KEY) else None
-    test = training_frames(b)["test"]
-    decision = promotion_decision(new, serving, test, b.config.pr_auc_tolerance, b.config.max_ece)
-    record = {**decision.__dict__, "run_id": b.run_id, "model": new.kind, "as_of": new.as_of,
+    frames = training_frames(b)
+    cfg = b.config
+    decision = promotion_decision(new, serving, frames["train"], frames["calib"], frames["test"], b.chain,
+                                  cfg.max_ece, cfg.ece_margin, cfg.calibration, cfg.seed, cfg.recency_half_life_days)
+    record = {**decision.record(), "run_id": b.run_id, "model": new.kind, "as_of": new.as_of,
               "decided_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     append_jsonl(ArtifactStore(b.paths.artifacts_dir).beside(SERVING_MODEL_KEY, PROMOTIONS), record)
-    serving_now = new if decision.promote else serving
+    promoted = None
+    if decision.promote:
+        b.log(f"refitting {new.kind} on every mature lead")
+        mature = pd.concat([frames[s] for s in SPLITS], ignore_index=True)
+        promoted = refit_for_serving(new, mature, b.load(VALUE_KEY)["served"], cfg.seed, cfg.calibration_blocks,
+                                     cfg.calibration, cfg.recency_half_life_days)
+    serving_now = promoted or serving
     said = "Promoted: " if decision.promote else ("Kept the serving model: " if serving else "No model can serve: ")
-    check = Check(
-        "promotion", passed=serving_now is not None, severity="warn" if serving_now is not None else "error",
-        description=said + decision.reason,
-        metadata={k: v for k, v in decision.__dict__.items() if v is not None and k != "reason"})
+    check = Check("promotion", passed=serving_now is not None, severity="warn" if serving_now is not None else "error",
+                  description=said + decision.reason, metadata={"promote": decision.promote})
     if serving_now is None:
         return Built(checks=[check], metadata={"promoted": False, "reason": decision.reason, "serving/model": "none"})
-    return Built(artifact=new if decision.promote else None, checks=[check], metadata={
+    return Built(artifact=promoted, checks=[check], metadata={
         "promoted": decision.promote, "reason": decision.reason, "serving/model": serving_now.kind,
+        "serving/trained_on": serving_now.trained_on, "serving/trained_until": serving_now.trained_until,
         "serving/trained_in_run": serving_now.run_id, "serving/as_of": serving_now.as_of,
-        "serving/test_metrics": {k: (float(v) if v is not None else None) for k, v in serving_now.test_metrics.items()},
+        "serving/held_out_test_metrics": {k: (float(v) if v is not None else None)
+                                          for k, v in serving_now.test_metrics.items()},
+        "gate": record,
     })

@@ -36,8 +36,16 @@ def model_card(inputs: RunReportInputs, metrics: dict, summary: InputSummary | N
         f"This run's model was **not promoted** ({promo.get('reason', '')}); the model that keeps serving is "
         f"`{served.get('kind')}` trained in run `{served.get('trained_in_run')}` (as_of {served.get('trained_as_of')})."
     )
-    cands = inputs.candidates
-    cand_md = markdown(cands[["kind", "pr_auc_calib"]]) if not cands.empty else "_not recorded_"
+    choice = inputs.choice
+    cand_md = markdown(choice["table"]) if choice else "_not recorded_"
+    screen = inputs.screen
+    left_out = screen[screen["decision"] == "left out"] if not screen.empty else screen
+    screen_md = (markdown(left_out[["column", "why"]]) if len(left_out) else
+                 f"None of the {len(screen)} lead columns looks filled in after contact.")
+    value = inputs.value
+    deciles = value.get("deciles")
+    value_md = (markdown(deciles) if deciles is not None and len(deciles) else
+                "_not checked: too few held-out qualified leads with a closed value window_")
     verdict = ("beats" if (m.get("pr_auc") or 0) > (base.get("pr_auc") or 0) else "does not beat")
     return f"""# Model card: lead qualification within {w.get('label_window_days')} days
 
@@ -46,20 +54,37 @@ Run `{inputs.run_id}`, as_of **{inputs.as_of}**. Every number below comes from t
 ## What it predicts
 - `p_qualified_{w.get('label_window_days')}d`: the probability that a lead qualifies within \
 {w.get('label_window_days')} days of being created.
-- **ELV** = p x the expected value of a qualified lead of its campaign, in {currency} \
-(value source: {served.get('value_source', 'n/a')}; overall value of a qualified lead \
-{num(served.get('value_overall'), 2)} {inputs.currency or ''}).
+- **ELV** = p x E[value | qualified, lead], in {currency}: the value of a qualified lead is learned per lead \
+(value source: {served.get('value_source', 'n/a')}; mean value of a qualified lead \
+{num(served.get('value_overall'), 2)} {inputs.currency or ''}), see *Value of a qualified lead* below.
 
 ## Model
 - Kind: **{kind}**; parameters: {params_text(model_params(inputs, kind))}.
 - Calibration: **{metrics['calibration']}**, fitted on the calib split.
 - Features: {served.get('n_numeric', 'n/a')} numeric and {served.get('n_categorical', 'n/a')} categorical: the \
 lead's own attributes and calendar{ad_features_text(served, w)}.
-- Chosen among the candidates by PR-AUC on the calib split (a simpler model wins a near tie):
+- Chosen among the candidates on the calib split: {choice.get('reason', 'n/a')}.
 
 {cand_md}
 
 - {serving_line}
+- **Served as:** the chosen recipe refitted on {served.get('trained_on', 'n/a')} (to \
+{served.get('trained_until', 'n/a')}), calibrated by time-ordered cross-fitting. Every test figure below is \
+held out: measured on the version fitted on the train split only.
+
+## Left out by the leakage guard
+Lead columns that look filled in after contact never reach a model:
+
+{screen_md}
+
+## Value of a qualified lead
+{value.get('source', 'n/a')}: p(won | qualified) x E[revenue | won], learned from qualified leads whose \
+{value.get('value_window_days', 'n/a')}-day value window has closed ({value.get('learned_from', {}).get('qualified', 'n/a')} \
+leads, {value.get('learned_from', {}).get('won', 'n/a')} won; {pct(value.get('wins_within_window'))} of the wins on \
+record closed within the window). Held out, per decile of predicted value: the mean predicted and realised value \
+per qualified lead, and whether realised lies within the check's band (standard errors of its mean):
+
+{value_md}
 
 ## Training data and time split
 Mature leads only, split by `created_at` (never at random): train from {b['first']}, calib from \

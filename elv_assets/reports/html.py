@@ -178,6 +178,17 @@ def report_html(inputs: RunReportInputs, metrics: dict, summary: InputSummary | 
             + _table_html(table)
             + "<p class='muted'>The CPL baseline is a ranking, not a probability: its Brier, log loss and ECE "
               "are not defined.</p>"),
+        _section("choice", "Model choice", _p(inputs.choice.get("reason", "not recorded")) +
+                 (_table_html(inputs.choice["table"]) if inputs.choice else "")),
+        _section("leakage-guard", "Leakage guard", _p(
+            "Lead columns that look filled in after contact are left out of every model, with the reason:")
+                 + (_table_html(inputs.screen[["column", "kind", "single_auc", "fill_qualified", "fill_others",
+                                               "decision", "why"]]) if not inputs.screen.empty else "")),
+        _section("value", "Value of a qualified lead: predicted against realised", _p(
+            f"Held out: the value model fitted on the train split's qualified leads, checked on later qualified "
+            f"leads whose {inputs.value.get('value_window_days', 'n/a')}-day value window has closed, per decile of "
+            "predicted value.") + (_table_html(inputs.value["deciles"])
+                                   if len(inputs.value.get("deciles", [])) else _p("Not checked: too few leads."))),
         _section("lift", "Lift", _figure_html(lift_figure(metrics), "lift-plot")),
         _section("calibration", "Calibration (reliability)", _figure_html(calibration_figure(metrics),
                                                                           "calibration-plot")),

@@ -48,7 +48,7 @@ class RunReportInputs:
     serving_model_path: Path  # the joblib file of the serving model
     evaluation: dict  # the object store's "evaluation": model, calibration, n_test, metrics, lift, reliability_*
     model: dict  # the serving model: kind, calibration_method, n_numeric, n_categorical, trained_in_run,
-    #              trained_as_of, value_source, value_overall
+    #              trained_as_of, trained_on, trained_until, value_source, value_overall
     promotion: dict  # promote, reason, new_pr_auc, new_ece, serving_pr_auc, serving_ece, run_id
     windows: dict  # label_window_days, feature_lag_days, leaderboard_window_days
     attribution: pd.DataFrame  # join_method, leads
@@ -60,6 +60,9 @@ class RunReportInputs:
     data_quality: pd.DataFrame  # monitoring.data_quality_report
     tables: pd.DataFrame  # table, rows, date_column, first, last
     candidates: pd.DataFrame = field(default_factory=pd.DataFrame)  # kind, pr_auc_calib, params (dict)
+    choice: dict = field(default_factory=dict)  # reason, table (per candidate: PR-AUC, difference, standard error)
+    screen: pd.DataFrame = field(default_factory=pd.DataFrame)  # the leakage guard: column, decision, why, ...
+    value: dict = field(default_factory=dict)  # source, value_window_days, wins_within_window, deciles, by_campaign
     adset_disabled_reason: str | None = None
     currency: str | None = None
     data_dir: Path | None = None  # the input CSVs, fingerprinted in metadata.json
@@ -126,7 +129,7 @@ def match_rates(attribution: pd.DataFrame) -> dict[str, float]:
 def _rates(counts: dict[str, int]) -> dict[str, float]:
     total = sum(counts.values())
     rates = {m: (counts[m] / total if total else 0.0) for m in JOIN_METHODS}
-    rates["matched"] = sum(rates[m] for m in ("id", "mapping", "name"))
+    rates["matched"] = sum(rates[m] for m in ("id", "mapping", "name", "lead_field"))
     return rates
 
 

@@ -24,7 +24,14 @@ from elv_assets.build import Build, Built, Skip
 from elv_assets.lakehouse.files import SERVING_MODEL_KEY, atomic_write
 from elv_assets.lakehouse.warehouse import columns, table_exists
 from elv_assets.ml.leaderboards import MIN_ADSET_KEY_SHARE, WINDOW_DAYS, adset_keys_missing
-from elv_assets.ml.training import CANDIDATES_KEY, EVALUATION_KEY, last_promotion
+from elv_assets.ml.training import (
+    CANDIDATES_KEY,
+    EVALUATION_KEY,
+    MODEL_KEY,
+    SCREEN_KEY,
+    VALUE_KEY,
+    last_promotion,
+)
 from elv_assets.reports.cards import data_card, model_card
 from elv_assets.reports.html import report_html
 from elv_assets.reports.inputs import (
@@ -114,8 +121,11 @@ def _tables(con) -> pd.DataFrame:
 def collect_inputs(b: Build) -> RunReportInputs:
     """Everything the report shows, read once from the warehouse and the artefact store."""
     bundle = b.load(SERVING_MODEL_KEY)
-    cands = pd.DataFrame([{"kind": c.kind, "pr_auc_calib": round(c.pr_auc_calib, 4), "params": c.params}
+    cands = pd.DataFrame([{"kind": c.kind, "pr_auc_calib": round(c.pr_auc_calib, 4), "params": c.recipe.params}
                           for c in b.load(CANDIDATES_KEY)], columns=["kind", "pr_auc_calib", "params"])
+    chosen = b.load(MODEL_KEY)
+    screened = b.load(SCREEN_KEY)
+    value = b.load(VALUE_KEY)
     con = b.con
     campaign_board = b.fetch("SELECT * FROM gold.campaign_leaderboard")
     adset_board = b.fetch("SELECT * FROM gold.adset_leaderboard")
@@ -137,9 +147,16 @@ def collect_inputs(b: Build) -> RunReportInputs:
                                  for c in bundle.columns.numeric),
             "trained_in_run": bundle.run_id, "trained_as_of": bundle.as_of,
             "window_days": bundle.window_days, "lag_days": bundle.lag_days,
-            "boundaries": bundle.boundaries, "value_source": bundle.values.source,
-            "value_overall": bundle.values.overall,
+            "boundaries": bundle.boundaries, "value_source": bundle.value.source,
+            "value_overall": bundle.value.overall, "trained_on": bundle.trained_on,
+            "trained_until": bundle.trained_until,
         },
+        choice={"reason": chosen["reason"], "table": pd.DataFrame(chosen["table"])},
+        screen=screened.table,
+        value={"source": value["served"].source, "value_window_days": value["value_window_days"],
+               "wins_within_window": value["wins_within_window"], "held_out_leads": value["held_out_leads"],
+               "deciles": value.get("deciles", pd.DataFrame()), "by_campaign": value.get("by_campaign", pd.DataFrame()),
+               "learned_from": value["served"].learned_from},
         promotion=last_promotion(b.paths.artifacts_dir),
         windows={"label_window_days": b.chain.label_window_days, "feature_lag_days": b.chain.feature_lag_days,
                  "leaderboard_window_days": window},

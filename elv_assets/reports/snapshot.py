@@ -6,15 +6,18 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pandas as pd
+
 from elv_assets.build import Build, Built
 from elv_assets.lakehouse.files import SERVING_MODEL_KEY
 from elv_assets.lakehouse.serving import SERVED_TABLE_KEYS, SERVING_TABLES, publish
 from elv_assets.ml.forecasting import BOOKINGS_MODEL_KEY, PACING_MODEL_KEY
-from elv_assets.ml.training import EVALUATION_KEY, promotion_history
+from elv_assets.ml.training import EVALUATION_KEY, VALUE_KEY, promotion_history
 
 RUN_REPORT_KEY = "ml/run_report"
 # What the snapshot reads besides the served tables: the models and the report its documents describe.
-SNAPSHOT_ARTIFACTS = (SERVING_MODEL_KEY, EVALUATION_KEY, BOOKINGS_MODEL_KEY, PACING_MODEL_KEY, RUN_REPORT_KEY)
+SNAPSHOT_ARTIFACTS = (SERVING_MODEL_KEY, EVALUATION_KEY, VALUE_KEY, BOOKINGS_MODEL_KEY, PACING_MODEL_KEY,
+                      RUN_REPORT_KEY)
 SNAPSHOT_READS = (*SERVED_TABLE_KEYS, *SNAPSHOT_ARTIFACTS)
 
 
@@ -43,12 +46,19 @@ def snapshot_documents(b: Build) -> dict:
             "kind": bundle.kind, "calibration": bundle.calibration_method, "trained_in_run": bundle.run_id,
             "as_of": bundle.as_of, "window_days": bundle.window_days, "lag_days": bundle.lag_days,
             "boundaries": bundle.boundaries, "test_metrics": bundle.test_metrics,
-            "value_per_qualified": {"overall": bundle.values.overall, "source": bundle.values.source,
-                                    "per_campaign": bundle.values.per_campaign},
+            "trained_on": bundle.trained_on, "trained_until": bundle.trained_until,
+            "value_per_qualified": {"overall": bundle.value.overall, "source": bundle.value.source,
+                                    "per_campaign": bundle.value.per_campaign,
+                                    "learned_from": bundle.value.learned_from},
+            "excluded_features": bundle.excluded_features,
         }
     evaluation = load(EVALUATION_KEY)
     if evaluation is not None:
         docs["evaluation"] = evaluation
+    value = load(VALUE_KEY)
+    if value is not None:
+        docs["value_check"] = {k: (v.to_dict(orient="records") if isinstance(v, pd.DataFrame) else v)
+                               for k, v in value.items() if k not in ("held_out", "served")}
     docs["promotions"] = promotion_history(b.paths.artifacts_dir)
     bookings = load(BOOKINGS_MODEL_KEY)
     if bookings is not None:

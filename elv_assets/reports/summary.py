@@ -22,7 +22,7 @@ def warehouse_summary(warehouse: Path, artifacts_dir: Path | None = None) -> str
         ).fetchall()
         lines = ["Tables", "------"]
         for schema, name in tables:
-            n = con.execute(f"SELECT count(*) FROM {schema}.{name}").fetchall()[0][0]
+            n = _rows(con, f"{schema}.{name}")
             lines.append(f"  {schema + '.' + name:<36} {n:>12,} rows")
         if ("gold", "adset_daily") in tables:
             lines += _adset_totals(con)
@@ -33,7 +33,7 @@ def warehouse_summary(warehouse: Path, artifacts_dir: Path | None = None) -> str
             ).fetchall()
             lines += ["", "Data-quality highlights", "-----------------------"]
             lines += [f"  {table}: {check.replace('_', ' ')}: {n:,}" for table, check, n in hits] or ["  none"]
-        if ("gold", "campaign_leaderboard") in tables:
+        if ("gold", "campaign_leaderboard") in tables and _rows(con, "gold.campaign_leaderboard"):
             lines += _elv_highlights(con, _latest_run(artifacts_dir))
     finally:
         con.close()
@@ -52,16 +52,27 @@ def warehouse_summary(warehouse: Path, artifacts_dir: Path | None = None) -> str
     return "\n".join(lines)
 
 
+def _rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+
 def _adset_totals(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Totals of gold.adset_daily; spend is NULL (unknown) without ads.csv, and then no ROAS or CPL."""
-    spend, leads, qualified, bookings, revenue, first, last = con.execute(
+    """Totals of gold.adset_daily; spend is NULL (unknown) without ads.csv, and then no ROAS or CPL. Without CRM
+    leads (an ad export alone) the platform's own conversions and value stand in for them."""
+    spend, leads, qualified, bookings, revenue, conversions, value, first, last = con.execute(
         "SELECT sum(spend), coalesce(sum(leads), 0), coalesce(sum(qualified), 0), coalesce(sum(bookings), 0), "
-        "coalesce(sum(revenue), 0), min(date), max(date) FROM gold.adset_daily"
+        "coalesce(sum(revenue), 0), coalesce(sum(platform_conversions), 0), "
+        "coalesce(sum(platform_conversion_value), 0), min(date), max(date) FROM gold.adset_daily"
     ).fetchall()[0]
     if first is None:
         return ["", "Ad sets", "-------", "  no ad-set rows (no ad rows and no lead tied to an ad set)"]
     spent = "spend unknown (no ad rows)" if spend is None else f"spend {spend:,.0f}"
     lines = ["", f"Ad sets, {first:%d %b %Y} to {last:%d %b %Y}", "-" * 30]
+    if not leads and conversions:
+        ratio = f"   platform-reported ROAS {value / spend:.2f}" if spend else ""
+        lines.append(f"  {spent}   platform conversions {conversions:,}   their reported value {value:,.0f}{ratio}")
+        lines.append("  no CRM leads: add leads.csv and outcomes.csv for qualified leads, bookings, revenue and ELV")
+        return lines
     lines.append(f"  {spent}   leads {leads:,}   qualified {qualified:,}   bookings {bookings:,}")
     ratios = f"   ROAS {revenue / spend:.2f}   CPL {spend / max(leads, 1):,.2f}" if spend else ""
     lines.append(f"  revenue {revenue:,.0f}{ratios}")

@@ -1,0 +1,115 @@
+"""Choosing between models by what the data can tell apart.
+
+Two models scored on the same leads differ partly by chance: a few hundred qualified leads make PR-AUC and log
+loss move by more than the gap between two good models. So every comparison here is **paired** (both models on the
+same resampled leads, so what the leads have in common cancels) and its tolerance is the noise itself:
+
+- choosing a candidate: the best PR-AUC on the calib split wins, unless a simpler candidate is within one
+  standard error of the difference (the one-standard-error rule): then the simpler one wins;
+- the promotion gate (bundle.promotion_decision): a challenger is refused only when it is worse beyond that noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.metrics import average_precision_score
+
+from elv_assets.ml.models import COMPLEXITY, MODEL_KINDS, Candidate
+
+BOOTSTRAP_SAMPLES = 300
+EDGE = 1e-6
+
+
+def _log_loss_terms(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, EDGE, 1 - EDGE)
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """a - b on the same leads: the observed difference, its bootstrap standard error and 5th/95th percentiles."""
+
+    observed: float
+    se: float
+    p05: float
+    p95: float
+
+
+def weighted_average_precision(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Average precision (as sklearn's: sum over distinct thresholds of recall gained x precision there) of one
+    score under each row of `weights` (resamples x leads). The leads are sorted once; each resample only
+    reweights them, which is what makes a bootstrap of it cheap."""
+    order = np.argsort(-score, kind="mergesort")
+    ys, ss, w = y[order], score[order], weights[:, order]
+    ends = np.flatnonzero(np.r_[ss[1:] != ss[:-1], True])  # the last lead of each group of equal scores
+    tp = np.cumsum(w * ys, axis=1)[:, ends]
+    seen = np.cumsum(w, axis=1)[:, ends]
+    gained = np.diff(np.c_[np.zeros(len(w)), tp], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nansum(gained * (tp / seen), axis=1) / tp[:, -1]
+
+
+def _resample_weights(n: int, samples: int, rng: np.random.Generator, chunk: int = 25):
+    """Bootstrap resamples as counts per lead, a chunk of resamples at a time (bounded memory)."""
+    for start in range(0, samples, chunk):
+        yield rng.multinomial(n, np.full(n, 1.0 / n), size=min(chunk, samples - start)).astype(float)
+
+
+def paired_bootstrap(y: np.ndarray, a: np.ndarray, b: np.ndarray, metric: str, samples: int = BOOTSTRAP_SAMPLES,
+                     seed: int = 0) -> PairedDifference:
+    """The difference a - b of `metric` ("pr_auc" or "log_loss") over bootstrap resamples of the leads."""
+    if metric not in ("pr_auc", "log_loss"):
+        raise ValueError(f"metric must be pr_auc or log_loss, not {metric!r}")
+    y, a, b = np.asarray(y, dtype=int), np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    rng = np.random.default_rng(seed)
+    draws = []
+    if metric == "log_loss":
+        diff_terms = _log_loss_terms(y, a) - _log_loss_terms(y, b)
+        observed = float(diff_terms.mean())
+        for w in _resample_weights(len(y), samples, rng):
+            draws.append(w @ diff_terms / len(y))
+    else:
+        observed = float(average_precision_score(y, a) - average_precision_score(y, b))
+        for w in _resample_weights(len(y), samples, rng):
+            draws.append(weighted_average_precision(y, a, w) - weighted_average_precision(y, b, w))
+    draws = np.concatenate(draws)
+    draws = draws[np.isfinite(draws)]  # a resample without a positive has no PR-AUC
+    return PairedDifference(observed, float(draws.std(ddof=1)), float(np.quantile(draws, 0.05)),
+                            float(np.quantile(draws, 0.95)))
+
+
+@dataclass(frozen=True)
+class Choice:
+    chosen: Candidate
+    best: Candidate
+    table: list[dict]  # per candidate: PR-AUC, log loss on calib, difference from the best and its standard error
+    reason: str
+
+
+def choose(candidates: list[Candidate], y_calib: np.ndarray, seed: int = 0) -> Choice:
+    """The simplest candidate within one standard error (paired bootstrap of calib PR-AUC) of the best; among
+    equally simple ones (the two boosters), the better."""
+    order = {k: i for i, k in enumerate(MODEL_KINDS)}
+    best = max(candidates, key=lambda c: (c.pr_auc_calib, -order[c.kind]))
+    rows, eligible = [], []
+    for c in sorted(candidates, key=lambda c: order[c.kind]):
+        diff = (PairedDifference(0.0, 0.0, 0.0, 0.0) if c is best
+                else paired_bootstrap(y_calib, c.calib_raw, best.calib_raw, "pr_auc", seed=seed))
+        within = c is best or diff.observed >= -diff.se
+        if within:
+            eligible.append(c)
+        rows.append({"model": c.kind, "pr_auc_calib": round(c.pr_auc_calib, 4),
+                     "log_loss_calib": round(c.log_loss_calib, 4), "pr_auc_vs_best": round(diff.observed, 4),
+                     "se": round(diff.se, 4), "within_one_se": within})
+    chosen = min(eligible, key=lambda c: (COMPLEXITY[c.kind], -c.pr_auc_calib, order[c.kind]))
+    if chosen is best:
+        reason = f"{best.kind} has the best calib PR-AUC ({best.pr_auc_calib:.4f}) and no simpler model is within " \
+                 "one standard error of it"
+    else:
+        gap = next(r for r in rows if r["model"] == chosen.kind)
+        reason = (f"{chosen.kind} is within one standard error of the best ({best.kind}, PR-AUC "
+                  f"{best.pr_auc_calib:.4f}): {gap['pr_auc_vs_best']:+.4f} with a standard error of {gap['se']:.4f}, "
+                  "so the simpler model wins")
+    return Choice(chosen, best, rows, reason)

@@ -24,6 +24,8 @@ import streamlit as st
 
 from elv_assets.lakehouse.serving import read_manifest, snapshot_path
 from elv_assets.ml.elv import UNKNOWN_CAMPAIGN
+from elv_assets.ml.labels import NO_LEADS
+from elv_assets.ml.response import SPEND_UNKNOWN
 from elv_assets.settings import Settings
 
 SUM_COLUMNS = ["spend", "impressions", "clicks", "daily_budget", "leads", "qualified", "bookings", "revenue"]
@@ -61,6 +63,11 @@ class Snapshot:
 
     def has(self, table: str) -> bool:
         return table in self.manifest.get("tables", {})
+
+    def rows(self, table: str) -> int | None:
+        """The table's row count from the manifest (no file read), or None when it is not computed."""
+        entry = self.manifest.get("tables", {}).get(table)
+        return None if entry is None else int(entry.get("rows", 0))
 
     def file(self, table: str) -> str:
         return str(self.folder / self.manifest["tables"][table]["file"])
@@ -135,6 +142,21 @@ def document(snap: Snapshot, name: str):
     if not file:
         return None
     return _json(str(snap.folder / file), snap.version)
+
+
+def skipped(snap: Snapshot, asset: str) -> str | None:
+    """Why the pipeline skipped an asset in the run that published the snapshot, or None when it ran."""
+    return (document(snap, "skipped") or {}).get(asset)
+
+
+def no_crm(snap: Snapshot) -> bool:
+    """The data folder had no CRM leads (no leads.csv, or an empty one): nothing about leads can be shown."""
+    return NO_LEADS in (document(snap, "skipped") or {}).values()
+
+
+def no_ads(snap: Snapshot) -> bool:
+    """The data folder had no ad-platform rows (no ads.csv): no spend, budgets or campaigns' platform names."""
+    return snap.rows("campaigns") == 0 or SPEND_UNKNOWN in (document(snap, "skipped") or {}).values()
 
 
 def check(snap: Snapshot, asset: str, name: str) -> dict | None:
@@ -278,6 +300,17 @@ def reason_counts(snap: Snapshot) -> pd.DataFrame | None:
     return _reason_counts(snap.file("lead_scores"), snap.version)
 
 
+# The Leads page's columns, in the order shown: the chance, the value if it qualifies and their product side by side.
+LEAD_COLUMNS = ["lead_id", "created_at", "campaign_id", "adset_id", "split", "p_qualified_14d",
+                "expected_value_if_qualified", "elv", "value_reason", "rank", "decile", "reason_1", "reason_2",
+                "reason_3", "scored_by"]
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def _columns(path: str, version: str) -> list[str]:
+    return _duck("SELECT name FROM parquet_schema(?)", [path])["name"].tolist()
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def _top_leads(path: str, version: str, start: dt.date, end: dt.date, campaigns: tuple[str, ...] | None,
                deciles: tuple[int, ...], splits: tuple[str, ...], limit: int) -> tuple[pd.DataFrame, dict]:
@@ -292,21 +325,25 @@ def _top_leads(path: str, version: str, start: dt.date, end: dt.date, campaigns:
         where.append("list_contains(?, split)")
         params.append(list(splits))
     sql_where = " AND ".join(where)
+    present = set(_columns(path, version))
+    shown = ", ".join(c for c in LEAD_COLUMNS if c in present)  # a snapshot from before a column came stays readable
     rows = _duck(
-        f"""SELECT lead_id, created_at, campaign_id, adset_id, split, p_qualified_14d, elv, rank, decile,
-                   reason_1, reason_2, reason_3
-            FROM read_parquet(?) WHERE {sql_where} ORDER BY elv DESC, lead_id LIMIT {int(limit)}""",
+        f"""SELECT {shown} FROM read_parquet(?) WHERE {sql_where} ORDER BY elv DESC, lead_id LIMIT {int(limit)}""",
         [path, *params])
     # coalesce: no matching lead gives 0 (a SQL NULL would reach pandas as NaN)
-    n, total, mean_p = next(_duck(
-        f"""SELECT count(*), coalesce(sum(elv), 0)::DOUBLE, coalesce(avg(p_qualified_14d), 0)::DOUBLE
+    value = "avg(expected_value_if_qualified)" if "expected_value_if_qualified" in present else "NULL"
+    n, total, mean_p, mean_value = next(_duck(
+        f"""SELECT count(*), coalesce(sum(elv), 0)::DOUBLE, coalesce(avg(p_qualified_14d), 0)::DOUBLE,
+                   {value}::DOUBLE
             FROM read_parquet(?) WHERE {sql_where}""", [path, *params]).itertuples(index=False, name=None))
-    return rows, {"leads": int(n), "total_elv": float(total), "mean_p": float(mean_p)}
+    return rows, {"leads": int(n), "total_elv": float(total), "mean_p": float(mean_p),
+                  "mean_value": None if pd.isna(mean_value) else float(mean_value)}
 
 
 def top_leads(snap: Snapshot, start: dt.date, end: dt.date, campaigns: set[str] | None, deciles: list[int],
               splits: list[str], limit: int) -> tuple[pd.DataFrame, dict]:
-    """The `limit` leads with the highest ELV among those matching, and the count / total ELV of all matching."""
+    """The `limit` leads with the highest ELV among those matching, and the count, total ELV, mean chance to qualify
+    and mean value if qualified of all matching."""
     chosen = tuple(sorted(campaigns)) if campaigns is not None else None
     return _top_leads(snap.file("lead_scores"), snap.version, start, end, chosen, tuple(sorted(deciles)),
                       tuple(sorted(splits)), limit)

@@ -43,7 +43,8 @@ def kpi_list(currency: str) -> list[Kpi]:
         Kpi("bookings", "Bookings", "count", "up", "Meetings booked with these leads."),
         Kpi("cpl", "CPL", "money2", "down", "Cost per lead: spend / leads."),
         Kpi("predicted_elv", "Predicted ELV", "money", "up",
-            "Expected lead value: each lead's chance to qualify within 14 days x the value of a qualified lead."),
+            "Expected lead value, summed over the leads: each lead's chance to qualify within 14 days x what that "
+            "lead is worth if it qualifies."),
         Kpi("elv_per_spend", f"ELV per {unit}1 spent", "ratio", "up",
             "Predicted ELV / spend: how much expected value each unit of spend bought."),
     ]

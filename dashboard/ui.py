@@ -71,6 +71,22 @@ def not_computed(what: str, why: str = "") -> None:
             icon="⏳")
 
 
+NEEDS_CRM = "needs CRM data: add leads.csv and outcomes.csv"
+NEEDS_ADS = "needs ad-platform data: add ads.csv (and adsets.csv for budgets)"
+
+
+def needs_crm(subject: str, why: str = "") -> None:
+    """The state of a part about leads when the data folder has no CRM leads (an ad export alone). `subject` is
+    singular: "This page", "The lead model"."""
+    st.info(f"**{subject} {NEEDS_CRM}** to the data folder, then run the pipeline again. {why}".rstrip(), icon="📇")
+
+
+def needs_ads(subject: str, why: str = "") -> None:
+    """The state of a part about spend or budgets when the data folder has no ad-platform export (CRM files
+    alone). `subject` is singular."""
+    st.info(f"**{subject} {NEEDS_ADS}** to the data folder, then run the pipeline again. {why}".rstrip(), icon="📣")
+
+
 def summary(topic: str, aggregates: dict, fallback: str) -> None:
     """One or two sentences under a chart: the language model's when configured and usable, else the rule's.
     Only aggregates go in, never lead-level rows."""

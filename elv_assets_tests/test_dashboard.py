@@ -7,22 +7,28 @@ variables a deployment uses.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import uploads
 from dashboard.demo import RunProgress
+from dashboard.ui import NEEDS_ADS, NEEDS_CRM
 from elv_assets.lakehouse.serving import read_manifest, snapshot_path
 from elv_assets.ml.reallocation import what_if
 from elv_assets.ml.scoring import FolderRefused, score_folder
 from elv_assets.settings import Settings
+from elv_assets_tests.conftest import settings_in
+from elv_assets_tests.helpers import materialize_all
+from elv_assets_tests.tiny_world import write_tiny_world
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 VIEWS = ["overview", "trends", "leaderboards", "pacing", "what_if", "leads", "model_health", "drift_quality", "byod"]
@@ -55,6 +61,34 @@ def gold(settings: Settings, table: str) -> pd.DataFrame:
     return pd.read_parquet(snapshot_path(settings.serving_dir, manifest) / manifest["tables"][table]["file"])
 
 
+def document(settings: Settings, name: str):
+    manifest = read_manifest(settings.serving_dir)
+    return json.loads((snapshot_path(settings.serving_dir, manifest) / manifest["documents"][name]).read_text())
+
+
+def frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The one table on the page that has this column."""
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
+def chart(at: AppTest, key: str) -> dict:
+    """The Plotly figure drawn under this key, as the browser gets it."""
+    return next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}"))
+
+
+def values(array) -> list[float]:
+    """A figure's data array: Plotly sends numbers as a typed array ({"dtype": "f8", "bdata": base64}) or a list."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(e.value for kind in (at.caption, at.markdown, at.info) for e in kind)
+
+
 def amount(text: str) -> float:
     return float(re.sub(r"[^\d.\-]", "", text))
 
@@ -77,6 +111,7 @@ def test_every_page_renders_on_a_published_snapshot(app, published, view):
     no_failure(at)
     assert at.title and at.title[0].value
     assert not [i.value for i in at.info if "not computed yet" in i.value]  # the full graph computed everything
+    assert not [i.value for i in at.info if NEEDS_CRM in i.value or NEEDS_ADS in i.value]  # every file is there
 
 
 def test_overview_kpis_are_the_gold_figures_of_the_last_28_days(app, published):
@@ -164,6 +199,114 @@ def test_an_empty_adset_leaderboard_shows_the_guardrail_reason(app, published, t
     at = app(serving, published.artifacts_dir, "leaderboards")
     no_failure(at)
     assert any(reason in w.value for w in at.warning)
+
+
+def _partial_world(root: Path, **missing: None) -> Settings:
+    """A tiny world without some input files, through the whole graph: the snapshot of an ads-only or CRM-only
+    folder (the lead chain or the spend chain skips, with its reason)."""
+    settings = settings_in(root, write_tiny_world(root / "raw", **missing))
+    assert materialize_all(settings, selection="*").success
+    return settings
+
+
+def test_an_ads_only_snapshot_says_the_lead_pages_need_crm_data(app, tmp_path):
+    ads_only = _partial_world(tmp_path, leads_csv=None, outcomes_csv=None)
+    for view in VIEWS[:-1]:
+        at = app(ads_only.serving_dir, ads_only.artifacts_dir, view)
+        no_failure(at)
+        said = [i.value for i in at.info if NEEDS_CRM in i.value]
+        if view in ("leads", "leaderboards", "model_health"):
+            assert said, (view, [i.value for i in at.info])
+            assert not [i.value for i in at.info if "not computed yet" in i.value and "lead" in i.value.lower()]
+        if view in ("leads", "leaderboards"):
+            assert not at.dataframe and not at.metric  # the message instead of empty tables and zero figures
+        if view == "model_health":
+            assert "The other models" in at.expander[0].label  # the ad-side models keep their place
+        assert not [i.value for i in at.info if NEEDS_ADS in i.value]  # the ad files are there
+
+
+def test_a_crm_only_snapshot_says_the_spend_pages_need_ad_platform_data(app, tmp_path):
+    crm_only = _partial_world(tmp_path, ads_csv=None, adsets_csv=None, conversions_csv=None)
+    for view, parts in (("pacing", 2), ("what_if", 1)):
+        at = app(crm_only.serving_dir, crm_only.artifacts_dir, view)
+        no_failure(at)
+        assert len([i.value for i in at.info if NEEDS_ADS in i.value]) == parts, [i.value for i in at.info]
+    at = app(crm_only.serving_dir, crm_only.artifacts_dir, "overview")
+    no_failure(at)
+    assert any(c.value.startswith("Spend, ROAS, CPL and ELV per spend need ad-platform data: add ads.csv")
+               for c in at.caption)
+    assert not any(NEEDS_CRM.replace("needs", "need", 1) in c.value for c in at.caption)  # the leads are there
+
+
+# --- the lead value on the pages ---------------------------------------------------------------------------------
+
+
+def test_model_health_shows_the_value_check_and_the_columns_left_out(app, published):
+    at = app(published.serving_dir, published.artifacts_dir, "model_health")
+    no_failure(at)
+    model, check = document(published, "model"), document(published, "value_check")
+    expected = pd.DataFrame(check["deciles"])
+    assert len(expected) == 10  # the demo world has enough held-out qualified leads for the check
+
+    shown = frame_with(at, "within_band")
+    pd.testing.assert_frame_equal(shown[expected.columns].reset_index(drop=True), expected, check_dtype=False)
+    fig = chart(at, "mh_value_check")
+    traces = {t.get("name"): t for t in fig["data"]}
+    assert values(traces["Realised"]["y"]) == pytest.approx(expected["realised"].tolist())
+    assert values(traces["Predicted"]["y"]) == pytest.approx(expected["predicted"].tolist())
+    band = next(t for name, t in traces.items() if name and name.startswith("Band: predicted ± 3 standard errors"))
+    lower = (expected["predicted"] - 3 * expected["se"]).clip(lower=0)
+    assert values(band["y"]) == pytest.approx(lower.tolist())
+    inside = int(expected["within_band"].sum())
+    assert any(f"within the band in {inside} of 10 tenths" in c.value for c in at.caption)
+
+    campaigns, by_campaign = frame_with(at, "campaign"), pd.DataFrame(check["by_campaign"])
+    assert campaigns[["qualified", "won", "predicted", "realised"]].sum().to_dict() == pytest.approx(
+        by_campaign[["qualified", "won", "predicted", "realised"]].sum().to_dict())
+    names = gold(published, "campaigns").set_index("campaign_id")["campaign_name"].to_dict()
+    assert set(campaigns["campaign"]) == {names.get(c, c) for c in by_campaign["campaign"]}
+    assert not campaigns["campaign"].str.startswith("cmp_").any()  # names, not ids
+
+    left_out = frame_with(at, "why").set_index("column")["why"]
+    assert "sales_stage" in left_out.index  # the demo's post-contact column, kept out by the guard
+    assert left_out.to_dict() == {c: "; ".join(r) for c, r in model["excluded_features"].items()}
+
+    learned = model["value_per_qualified"]["learned_from"]
+    assert amount(metric(at, "Learned from").value) == learned["qualified"]
+    assert amount(metric(at, "Won among them").value) == learned["won"]
+    assert metric(at, "Value found by").value == "Learned per lead"
+    assert model["trained_on"] == "all mature leads"
+    assert metric(at, "Serves after learning from").value == "All mature leads"
+    page = texts(at)
+    assert "refitted on all mature leads" in page and "held-out version" in page
+    assert f"{check['value_window_days']}-day value window" in page
+    assert "each campaign has its own" not in page
+
+
+def test_the_leads_page_shows_each_leads_value_if_qualified_and_why(app, published):
+    at = app(published.serving_dir, published.artifacts_dir, "leads")
+    no_failure(at)
+    table = at.dataframe[0].value
+    scores = gold(published, "lead_scores").set_index("lead_id")
+    mine = table.set_index("lead_id")
+    both = scores.loc[mine.index]
+    assert mine["expected_value_if_qualified"].to_numpy() == pytest.approx(both["expected_value_if_qualified"].to_numpy())
+    assert mine["elv"].to_numpy() == pytest.approx((mine["p_qualified_14d"] * mine["expected_value_if_qualified"])
+                                                   .to_numpy())
+    assert (mine["value_reason"] == both["value_reason"]).all() and mine["value_reason"].str.contains("deal").any()
+    columns = list(table.columns)
+    assert columns.index("p_qualified_14d") < columns.index("expected_value_if_qualified") < columns.index("elv")
+    assert any(c.value.startswith("ELV = the chance this lead qualifies") for c in at.caption)
+    older = int((mine["scored_by"] != "serving model").sum())
+    assert older > 0  # the last 28 days reach back into the leads the refitted model learned from
+    assert any(c.value.startswith(f"{older:,} of these leads are old enough") and "out of fold" in c.value
+               for c in at.caption)
+
+    daily = gold(published, "adset_daily")
+    last = max(pd.to_datetime(daily["date"]).max(), scores["created_at"].max().normalize())
+    window = scores[scores["created_at"] >= last - pd.Timedelta(days=27)]
+    assert amount(metric(at, "Average value if qualified").value) == pytest.approx(
+        window["expected_value_if_qualified"].mean(), abs=0.5)
 
 
 # --- interactions --------------------------------------------------------------------------------------------------

@@ -11,8 +11,10 @@ st.title("Drift and data quality")
 
 st.subheader("Feature drift (PSI)")
 drift = data.table(snap, "feature_drift")
-if drift is None or drift.empty:
-    ui.not_computed("Feature drift")
+if data.no_crm(snap):
+    ui.needs_crm("Feature drift", "It compares the lead model's inputs now with those it learned from.")
+elif drift is None or drift.empty:
+    ui.not_computed("Feature drift", data.skipped(snap, "monitoring/feature_drift"))
 else:
     rows = drift.sort_values("psi", ascending=False)
     fig = go.Figure()

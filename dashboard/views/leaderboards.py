@@ -1,4 +1,5 @@
-"""Leaderboards: campaigns and ad sets ranked by ELV per unit of spend, with their guardrails in words."""
+"""Leaderboards: campaigns and ad sets ranked by ELV per unit of spend, with their guardrails in words. A campaign's
+ELV is the sum of its leads' ELV, each lead valued on its own by the value model."""
 
 import plotly.express as px
 import streamlit as st
@@ -18,14 +19,16 @@ def column_config(currency: str) -> dict:
         "leads": ui.count_column("Leads"),
         "qualified_so_far": ui.count_column("Qualified so far"),
         "predicted_qualified": ui.count_column("Predicted qualified", 1),
-        "predicted_elv": ui.money_column("Predicted ELV", currency),
-        "elv_per_spend": ui.count_column("ELV per unit of spend", 2),
+        "predicted_elv": ui.money_column("Predicted ELV", currency, help=ELV_HELP),
+        "elv_per_spend": ui.count_column("ELV per unit of spend", 2, help="Predicted ELV / spend."),
         "cpl": ui.money_column("CPL", currency, 2),
         "cost_per_predicted_qualified": ui.money_column("Cost per predicted qualified", currency, 2),
         "low_volume": st.column_config.CheckboxColumn("Low volume", help="Too few leads in the window to rank."),
     }
 
 
+ELV_HELP = ("The sum of its leads' ELV: each lead's chance to qualify x what that lead is worth if it qualifies "
+            "(learned per lead by the value model).")
 COLUMNS = ["rank", "spend", "leads", "qualified_so_far", "predicted_qualified", "predicted_elv", "elv_per_spend",
            "cpl", "cost_per_predicted_qualified", "low_volume"]
 
@@ -37,7 +40,8 @@ def guardrails(board, level: str) -> list[str]:
         notes.append(f"{len(low)} {level}(s) with too few leads in the window are flagged **low volume** and not "
                      f"ranked (at most {int(low['leads'].max())} leads): a handful of leads cannot support a comparison.")
     if board["spend"].isna().all():
-        notes.append("There is no spend in this data (no ads.csv): ranked by predicted ELV instead of ELV per spend.")
+        notes.append(f"There is no spend in this data: ranked by predicted ELV instead of ELV per spend, which "
+                     f"{ui.NEEDS_ADS}.")
     unattributed = board[board["campaign_id"] == data.UNATTRIBUTED]
     if not unattributed.empty:
         notes.append(f"Leads tied to no campaign are shown as {data.UNATTRIBUTED} and never ranked.")
@@ -51,14 +55,16 @@ def board(name: str, level: str, label_col: str) -> None:
         return
     if frame.empty:
         reason = data.check(snap, f"gold/{name}", "enabled")
-        why = (reason or {}).get("description") or "The pipeline left it empty."
+        why = (reason or {}).get("description") or data.skipped(snap, f"gold/{name}") or "The pipeline left it empty."
         st.warning(f"**The {level} leaderboard is empty.** {why}", icon="🚧")
         return
     window = f"{frame['window_start'].iloc[0]} to {frame['window_end'].iloc[0]}"
     rows = frame[flt.campaign_mask(frame["campaign_id"]) | ((frame["campaign_id"] == data.UNATTRIBUTED)
                                                             & (not flt.narrowed))]
     rows = rows.sort_values(["rank", "predicted_elv"], ascending=[True, False], na_position="last")
-    st.caption(f"Leads created and money spent from {window} (the leaderboard's own 28-day window).")
+    st.caption(f"Leads created and money spent from {window} (the leaderboard's own 28-day window). Predicted ELV "
+               f"is the sum of the {level}'s leads' ELV, each lead valued on its own: its chance to qualify x what it "
+               "is worth if it qualifies.")
     if rows.empty:
         st.info("No rows for this filter.")
         return
@@ -98,6 +104,9 @@ def board(name: str, level: str, label_col: str) -> None:
         }, fallback + ".")
 
 
+if data.no_crm(snap):
+    ui.needs_crm("This page", "The leaderboards rank campaigns and ad sets by the value of the leads they bought.")
+    st.stop()
 st.subheader("Campaigns")
 board("campaign_leaderboard", "campaign", "campaign_name")
 st.subheader("Ad sets")

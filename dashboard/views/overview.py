@@ -21,6 +21,10 @@ before_filter = flt.previous()
 before = kpis.totals(before_filter.apply(daily)) if before_filter else None
 if before_filter is None:
     st.caption(f"No change shown: the data does not reach {flt.days} days before {flt.start:%d %b %Y}.")
+if data.no_ads(snap):
+    st.caption(f"Spend, ROAS, CPL and ELV per spend {ui.NEEDS_ADS.replace('needs', 'need', 1)}.")
+if data.no_crm(snap):
+    st.caption(f"Leads, qualified leads, bookings, revenue and predicted ELV {ui.NEEDS_CRM.replace('needs', 'need', 1)}.")
 
 for row in range(3):
     cols = st.columns(3)

@@ -11,9 +11,13 @@ names, adsets = data.campaign_names(snap), data.adset_names(snap)
 st.title("Pacing")
 
 risk = data.table(snap, "pacing_risk")
-if risk is None or risk.empty:
-    ui.not_computed("Pacing risk", "It needs daily delivery and budgets (ads.csv and adsets.csv) for the ad sets."
-                    if risk is not None else "")
+no_ads = data.no_ads(snap)
+if no_ads:
+    ui.needs_ads("Pacing risk", "It learns from the ad sets' daily spend against their budgets.")
+elif risk is None or risk.empty:
+    ui.not_computed("Pacing risk", data.skipped(snap, "gold/pacing_risk")
+                    or ("It needs daily delivery and budgets (ads.csv and adsets.csv) for the ad sets."
+                        if risk is not None else ""))
 else:
     rows = flt.apply(risk, date_col=None).sort_values("p_under_pace", ascending=False).copy()
     day = rows["date"].max() if not rows.empty else None
@@ -78,8 +82,11 @@ else:
 st.subheader("Budget against spend per day")
 daily = data.daily(snap)
 per_day = flt.apply(daily).groupby("date")[["spend", "daily_budget"]].sum(min_count=1) if not daily.empty else None
-if per_day is None or "daily_budget" not in per_day or per_day["daily_budget"].isna().all():
-    ui.not_computed("Daily budgets", "This data has no adsets.csv with budgets.")
+if no_ads:
+    ui.needs_ads("Budget against spend", "Spend comes from ads.csv, the daily budgets from adsets.csv.")
+elif per_day is None or "daily_budget" not in per_day or per_day["daily_budget"].isna().all():
+    ui.not_computed("Daily budgets", "This data has no budgets: add adsets.csv (the ad sets' daily budgets) beside "
+                    "ads.csv, then run the pipeline again.")
 else:
     fig = go.Figure()
     fig.add_scatter(x=per_day.index, y=per_day["daily_budget"], name="Daily budget", mode="lines",

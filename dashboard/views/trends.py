@@ -5,7 +5,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, filters, ui
+from dashboard.ui import NEEDS_CRM
 
+SPEND_BASED = {"spend", "cpl", "elv_per_spend"}  # need ads.csv
+LEAD_BASED = {"leads", "qualified", "bookings", "revenue", "predicted_elv", "cpl", "elv_per_spend"}  # need the CRM
 # metric -> (label, numerator, denominator or None, money?)
 METRICS = {
     "spend": ("Spend", "spend", None, True),
@@ -29,7 +32,8 @@ if daily.empty:
     st.stop()
 
 available = {k: v for k, v in METRICS.items() if v[1] in daily.columns and (v[2] is None or v[2] in daily.columns)}
-metric = st.segmented_control("Series", list(available), default="leads" if "leads" in available else None,
+first = "spend" if data.no_crm(snap) else "leads"  # without CRM leads, a series of zero leads says nothing
+metric = st.segmented_control("Series", list(available), default=first if first in available else None,
                               format_func=lambda k: available[k][0], key="trend_metric") or next(iter(available))
 label, num, den, is_money = available[metric]
 
@@ -50,8 +54,12 @@ else:
 in_range = series.index >= pd.Timestamp(flt.start)
 series, baseline = series[in_range], baseline[in_range]
 
-if series.notna().sum() == 0:
-    ui.not_computed(label, "This data has no such figure (spend needs ads.csv).")
+if metric in SPEND_BASED and data.no_ads(snap):
+    ui.needs_ads("This series")
+elif metric in LEAD_BASED and data.no_crm(snap):
+    ui.needs_crm("This series")
+elif series.notna().sum() == 0:
+    ui.not_computed(label, "This data has no such figure in the chosen days.")
 else:
     fig = go.Figure()
     fig.add_scatter(x=series.index, y=series, name=label, mode="lines+markers", marker={"size": 4},
@@ -70,16 +78,22 @@ else:
                                   "last_value": float(last), "baseline_7d": float(base),
                                   "period_mean": float(series.mean()), "days": flt.days}, fallback)
 
-st.subheader("Bookings forecast")
 forecast = data.table(snap, "bookings_forecast")
+# Without CRM leads the forecast is of the platforms' reported conversions (the table's measure column says).
+what = ("platform conversions" if forecast is not None and "measure" in forecast.columns
+        and (forecast["measure"] == "platform_conversions").any() else "bookings")
+st.subheader(f"{what.capitalize()} forecast")
 if forecast is None or forecast.empty:
-    ui.not_computed("The bookings forecast")
+    ui.not_computed("The bookings forecast", data.skipped(snap, "gold/bookings_forecast"))
     st.stop()
 rows = flt.apply(forecast, date_col=None)
+if what != "bookings":
+    st.caption(f"This data has no CRM bookings, so the forecast is of the {what} the ad platforms report. Bookings "
+               f"{NEEDS_CRM.replace('needs', 'need', 1)}.")
 per_day = rows.groupby(["date", "kind"])[["actual", "predicted", "baseline"]].sum(min_count=1).reset_index()
 backtest, ahead = per_day[per_day["kind"] == "backtest"], per_day[per_day["kind"] == "forecast"]
 fig = go.Figure()
-fig.add_scatter(x=backtest["date"], y=backtest["actual"], name="Actual bookings", mode="lines",
+fig.add_scatter(x=backtest["date"], y=backtest["actual"], name=f"Actual {what}", mode="lines",
                 line={"color": "#37474f"})
 fig.add_scatter(x=backtest["date"], y=backtest["predicted"], name="Model (backtest)", mode="lines",
                 line={"color": "#1565c0"})
@@ -90,7 +104,7 @@ if not ahead.empty:
                     marker={"color": "#1565c0", "size": 12, "symbol": "star"})
     fig.add_scatter(x=ahead["date"], y=ahead["baseline"], name="Baseline forecast", mode="markers",
                     marker={"color": "#ef6c00", "size": 10, "symbol": "diamond"})
-fig.update_layout(title="Bookings per day: the model's one-day-ahead backtest, and tomorrow's forecast")
+fig.update_layout(title=f"{what.capitalize()} per day: the model's one-day-ahead backtest, and tomorrow's forecast")
 ui.chart(fig, "trend_bookings")
 
 err_model = (backtest["predicted"] - backtest["actual"]).abs().sum()
@@ -99,10 +113,10 @@ total = backtest["actual"].sum()
 tomorrow = float(ahead["predicted"].sum()) if not ahead.empty else None
 fallback = ""
 if tomorrow is not None:
-    fallback = f"The model expects about {tomorrow:.1f} bookings on {ahead['date'].max():%d %b}. "
+    fallback = f"The model expects about {tomorrow:.1f} {what} on {ahead['date'].max():%d %b}. "
 if total > 0:
-    fallback += (f"In the backtest its errors added up to {err_model / total:.1%} of actual bookings, against "
+    fallback += (f"In the backtest its errors added up to {err_model / total:.1%} of actual {what}, against "
                  f"{err_base / total:.1%} for the 7-day average.")
-ui.summary("bookings forecast", {"forecast_next_day": tomorrow, "backtest_days": int(backtest["date"].nunique()),
+ui.summary(f"{what} forecast", {"forecast_next_day": tomorrow, "backtest_days": int(backtest["date"].nunique()),
                                  "actual_total": float(total), "model_abs_error": float(err_model),
                                  "baseline_abs_error": float(err_base)}, fallback or "No backtest in this filter.")

@@ -133,8 +133,13 @@ class Build:
             self._tag_run(tags)
 
     def run_facts(self, what: str):
-        """Facts about this run from the orchestrator ("checks": every check evaluated so far)."""
+        """Facts about this run from the orchestrator ("checks": every check evaluated so far; "skipped": the
+        assets skipped so far, with their reasons)."""
         return self._run_facts(what) if self._run_facts else None
+
+    def skipped_because(self, key: str) -> str | None:
+        """Why `key` was skipped earlier in this run (None when it ran, or ran in another run)."""
+        return (self.run_facts("skipped") or {}).get(key)
 
     # --- writing the result -----------------------------------------------------------------------
     def stage(self, select_sql: str) -> str:

@@ -156,7 +156,9 @@ def test_too_few_labels_skips_the_model_and_says_how_many_more(tiny_settings):
     skipped = {e.asset_key.to_user_string(): e.materialization.metadata["skipped"].value
                for e in result.get_asset_materialization_events() if "skipped" in e.materialization.metadata}
     assert "need 500:" in skipped["ml/candidate_models"]
-    assert "No serving model yet" in skipped["gold/lead_scores"]
+    # the real cause travels down the chain, not "no model yet"
+    assert skipped["gold/lead_scores"] == skipped["ml/serving_model"] and "need 500:" in skipped["gold/lead_scores"]
+    assert "need 500:" in skipped["gold/campaign_leaderboard"] and "need 500:" in skipped["ml/run_report"]
     assert not ArtifactStore(tiny_settings.artifacts_dir).exists(SERVING_MODEL_KEY)
     assert query(tiny_settings, "SELECT count(*) n FROM gold.lead_scores").iloc[0, 0] == 0
 

@@ -150,7 +150,7 @@ def test_a_serving_model_that_saw_the_test_window_is_judged_by_its_recipe_refitt
     assert served.trained_on != HELD_OUT and served.trained_until == str(mature["created_at"].max())
     decision = promotion_decision(_held_out(frames), served, frames["train"], frames["calib"], frames["test"],
                                   CHAIN, max_ece=0.2, ece_margin=0.01)
-    assert "refitted on the current train split (it had learned from leads of the test window)" in \
+    assert "refitted on the current train split, since it had learned from leads of the test window" in \
         decision.serving_evaluated_as
     assert decision.promote
 
@@ -160,7 +160,7 @@ def test_a_challenger_no_better_than_the_campaign_rate_is_refused_even_with_noth
     blind = _refitted(_held_out(frames), FeatureColumns([], ["campaign_id"]), frames)  # no signal in campaign
     decision = promotion_decision(blind, None, frames["train"], frames["calib"], frames["test"], CHAIN,
                                   max_ece=0.2, ece_margin=0.01)
-    assert not decision.promote and "does not beat the campaign-rate baseline" in decision.reason
+    assert not decision.promote and "does not beat the campaign-rate baseline on PR-AUC" in decision.reason
 
 
 def test_trees_stop_early_on_the_most_recent_slice_and_keep_that_many_trees():

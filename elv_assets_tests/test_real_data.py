@@ -44,6 +44,11 @@ def test_the_real_ad_export_alone_runs_end_to_end(tmp_path):
     assert outcome.success, outcome.failures
     assert "No CRM leads (leads.csv is absent or empty)" in outcome.skipped["ml/candidate_models"]
     assert set(outcome.skipped) >= {"gold/lead_scores", "gold/campaign_leaderboard", "ml/run_report"}
+    # every lead asset names the real cause (no CRM export), not "no model yet"
+    lead_chain = ("gold/lead_scores", "gold/campaign_leaderboard", "gold/adset_leaderboard", "ml/run_report",
+                  "monitoring/feature_drift")
+    assert all(outcome.skipped[k].startswith("No CRM leads") for k in lead_chain), \
+        {k: outcome.skipped[k] for k in lead_chain}
     assert not {"gold/pacing_risk", "gold/spend_response", "gold/bookings_forecast"} & set(outcome.skipped)
 
     risk = query(settings, "SELECT * FROM gold.pacing_risk")

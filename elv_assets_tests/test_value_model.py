@@ -79,6 +79,13 @@ def test_with_too_few_wins_the_value_is_a_pooled_mean_per_campaign_and_a_configu
     assert fit_value_model(few, COLS, configured=150.0).expected(few.head(2)).tolist() == [150.0, 150.0]
 
 
+def test_without_any_revenue_each_qualified_lead_counts_one_not_zero():
+    unpriced = qualified_leads(500, 4).assign(realised_value=0.0)  # an export with no deal values
+    model = fit_value_model(unpriced, COLS)
+    assert model.source == "no revenue" and model.expected(unpriced.head(3)).tolist() == [1.0, 1.0, 1.0]
+    assert value_reasons(model, unpriced.head(1))[0] == "value of a qualified lead: no revenue on record, each counts as 1"
+
+
 def test_only_qualified_leads_whose_value_window_has_closed_teach_the_value():
     con = duckdb.connect()
     con.execute("CREATE SCHEMA gold; CREATE SCHEMA silver")

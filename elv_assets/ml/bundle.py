@@ -239,13 +239,13 @@ def serving_on_test(serving: ModelBundle, train: pd.DataFrame, calib: pd.DataFra
     test_start = str(test["created_at"].min())
     same_windows = (serving.window_days, serving.lag_days) == (chain.label_window_days, chain.feature_lag_days)
     if serving.trained_until and serving.trained_until < test_start and same_windows:
-        return serving.probability(test), "as it serves (its training ended before the test window)"
+        return serving.probability(test), "as it serves, since its training ended before the test window"
     pipeline = fit_recipe(serving.recipe, train, train["label"].to_numpy(), seed)
     refit = held_out_bundle(serving.recipe, pipeline, train, calib, serving.value, chain, method, half_life_days,
                             boundaries=serving.boundaries)
     why = "its label window or feature lag differ from the chain's" if not same_windows else \
         "it had learned from leads of the test window"
-    return refit.probability(test), f"its recipe refitted on the current train split ({why})"
+    return refit.probability(test), f"by its recipe refitted on the current train split, since {why}"
 
 
 def promotion_decision(new: ModelBundle, serving: ModelBundle | None, train: pd.DataFrame, calib: pd.DataFrame,
@@ -261,9 +261,11 @@ def promotion_decision(new: ModelBundle, serving: ModelBundle | None, train: pd.
     refusals = []
     if new_fig["ece_mass"] > max_ece:
         refusals.append(f"its calibration error (ECE {new_fig['ece_mass']:.4f}) is above the limit {max_ece}")
-    if not (new_fig["pr_auc"] > base_fig["pr_auc"] and new_fig["log_loss"] < base_fig["log_loss"]):
-        refusals.append(f"it does not beat the campaign-rate baseline (PR-AUC {new_fig['pr_auc']:.4f} vs "
-                        f"{base_fig['pr_auc']:.4f}, log loss {new_fig['log_loss']:.4f} vs {base_fig['log_loss']:.4f})")
+    worse_than_base = [f"{name} {new_fig[key]:.4f} against its {base_fig[key]:.4f}" for key, name, better in (
+        ("pr_auc", "PR-AUC", new_fig["pr_auc"] > base_fig["pr_auc"]),
+        ("log_loss", "log loss", new_fig["log_loss"] < base_fig["log_loss"])) if not better]
+    if worse_than_base:
+        refusals.append("it does not beat the campaign-rate baseline on " + " and ".join(worse_than_base))
     decision = GateDecision(False, "", new_fig, baseline=base_fig)
     if serving is None:
         decision.promote = not refusals
@@ -291,7 +293,7 @@ def promotion_decision(new: ModelBundle, serving: ModelBundle | None, train: pd.
                         f"{old_fig['ece_mass']:.4f}, margin {ece_margin})")
     decision.promote = not refusals
     decision.reason = "; ".join(refusals) if refusals else (
-        f"not worse beyond the noise on the same {len(y):,} test leads (log loss {new_fig['log_loss']:.4f} vs "
-        f"{old_fig['log_loss']:.4f}, PR-AUC {new_fig['pr_auc']:.4f} vs {old_fig['pr_auc']:.4f}; serving model "
-        f"evaluated {how}), calibrated (ECE {new_fig['ece_mass']:.4f}) and better than the campaign-rate baseline")
+        f"not worse beyond the noise on the same {len(y):,} test leads: log loss {new_fig['log_loss']:.4f} vs "
+        f"{old_fig['log_loss']:.4f}, PR-AUC {new_fig['pr_auc']:.4f} vs {old_fig['pr_auc']:.4f}, the serving model "
+        f"judged {how}; calibrated (ECE {new_fig['ece_mass']:.4f}) and better than the campaign-rate baseline")
     return decision

@@ -83,7 +83,8 @@ def leaderboard_build(level: str) -> Callable[[Build], Built]:
     def build(b: Build) -> Built:
         cfg = b.config
         if not b.con.execute("SELECT count(*) FROM gold.lead_scores").fetchall()[0][0]:
-            raise Skip("No scored leads yet: the boards rank by lead value (gold/lead_scores says why it is empty).")
+            raise Skip(b.skipped_because("gold/lead_scores")
+                       or "No scored leads yet: the boards rank by lead value (gold/lead_scores says why it is empty).")
         disabled = adset_keys_missing(b.con, cfg.min_adset_key_share) if level == "adset" else None
         if disabled:
             raise Skip(disabled)

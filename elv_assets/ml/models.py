@@ -4,8 +4,9 @@ A **recipe** (kind, settings, the feature columns it reads) is everything needed
 leads: the promotion gate refits the serving model's recipe on the current train split to compare like with like,
 and the chosen recipe is refitted on every mature lead before it serves. Four kinds, simplest first:
 
-- `logistic_plain`: a one-hot logistic regression on the lead's own categorical fields and its campaign (rare
-  levels pooled into "other"): the plain baseline a person would fit, and often hard to beat on a CRM export;
+- `logistic_plain`: a one-hot logistic regression on the lead's own categorical fields, the weekday it came in,
+  its campaign and its ad set (rare levels pooled into "other"): the plain baseline a person would fit, and often hard to
+  beat on a CRM export;
 - `logistic`: every feature: numbers spread over a spline basis on their quantiles (so a non-linear effect, an
   inverted U in pages viewed, is within reach), categories one-hot;
 - `lightgbm` and `xgboost`: gradient-boosted trees reading categories natively (no one-hot), so interactions
@@ -33,7 +34,7 @@ from sklearn.metrics import average_precision_score, log_loss
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, SplineTransformer, StandardScaler
 
-from elv_assets.ml.features import CALENDAR_CATEGORICAL, CONTEXT_CATEGORICAL, FeatureColumns
+from elv_assets.ml.features import CONTEXT_CATEGORICAL, FeatureColumns
 
 MODEL_KINDS = ("logistic_plain", "logistic", "lightgbm", "xgboost")  # simplest first: ties go to the earlier one
 TREE_KINDS = ("lightgbm", "xgboost")
@@ -95,11 +96,11 @@ def usable_columns(df: pd.DataFrame, cols: FeatureColumns) -> FeatureColumns:
 
 
 def recipe_columns(kind: str, cols: FeatureColumns) -> FeatureColumns:
-    """The plain logistic regression reads the lead's own categorical fields and its campaign; the rest read all."""
+    """The plain logistic regression reads the lead's own categorical fields, the weekday it came in, its campaign
+    and its ad set; the rest read all."""
     if kind != "logistic_plain":
         return cols
-    context = set(CONTEXT_CATEGORICAL) | set(CALENDAR_CATEGORICAL) | {"adset_id"}
-    return FeatureColumns([], [c for c in cols.categorical if c not in context or c == "campaign_id"])
+    return FeatureColumns([], [c for c in cols.categorical if c not in CONTEXT_CATEGORICAL or c == "campaign_id"])
 
 
 def prepare(df: pd.DataFrame, cols: FeatureColumns) -> pd.DataFrame:

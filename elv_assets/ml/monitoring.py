@@ -12,7 +12,8 @@ from elv_assets.ml.models import contributions, importance
 def build_feature_drift(b: Build) -> Built:
     """PSI of the serving model's most important features: its training window against the last days of leads."""
     if not b.has(SERVING_MODEL_KEY):
-        raise Skip("No serving model yet: drift is measured on the features a serving model relies on.")
+        raise Skip(b.skipped_because(SERVING_MODEL_KEY)
+                   or "No serving model yet: drift is measured on the features a serving model relies on.")
     bundle: ModelBundle = b.load(SERVING_MODEL_KEY)
     cfg = b.config
     reference = b.fetch("SELECT * FROM gold.training_table WHERE split = 'train'")

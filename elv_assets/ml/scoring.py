@@ -34,6 +34,7 @@ from elv_assets.lakehouse.validation import FileReport, cross_file_checks, inspe
 from elv_assets.lakehouse.warehouse import columns, latest_dates, resolve_as_of
 from elv_assets.ml.bundle import ALL_MATURE, ModelBundle, score_frame
 from elv_assets.ml.features import attribute_kinds, lead_attribute_columns, lead_features_select
+from elv_assets.ml.labels import NO_LEADS
 
 OUTPUT_COLUMNS = ["lead_id", "created_at", "campaign_id", "adset_id", "join_method", "p_qualified_14d",
                   "expected_value_if_qualified", "elv", "rank", "decile", "reason_1", "reason_2", "reason_3",
@@ -221,9 +222,11 @@ def _folder_campaigns(con: duckdb.DuckDBPyConnection, has_ads: bool, has_outcome
 
 def build_lead_scores(b: Build) -> Built:
     """gold.lead_scores: every lead, labelled and new, scored by the serving model."""
+    if not b.con.execute("SELECT count(*) FROM gold.lead_features").fetchall()[0][0]:
+        raise Skip(NO_LEADS)
     if not b.has(SERVING_MODEL_KEY):
-        raise Skip(f"No serving model yet in {b.paths.artifacts_dir}: it is trained once enough leads are "
-                   "labelled (the weekly_retrain job, or `elv run`).")
+        raise Skip(b.skipped_because(SERVING_MODEL_KEY) or "No serving model yet: it is trained once enough leads "
+                   "are labelled (the weekly_retrain job, or `elv run`).")
     bundle: ModelBundle = b.load(SERVING_MODEL_KEY)
     df = b.fetch("""
         SELECT f.*, l.label, coalesce(t.split, 'unlabeled') AS split

@@ -6,8 +6,9 @@ A model that reads it looks brilliant on history and is useless (or harmful) on 
 still blank. The guard screens every lead attribute (the ad features and calendar are built by the
 pipeline under its own lag rule and are not screened) and leaves a column out when any of these holds:
 
-- **its name reads like an outcome or a latest state**: a word such as status, stage, result, outcome,
-  converted, won, lost, closed, qualified, disposition, deal, opportunity, last or latest;
+- **its name reads like an outcome, a latest state or an assessment**: a word such as status, stage, result,
+  outcome, converted, won, lost, closed, qualified, disposition, deal, opportunity, last, latest, quality or
+  rating;
 - **alone it separates too well**: its own ROC-AUC on the train split is at least `max_single_auc` (0.9)
   (categories scored by their positive rate cross-fitted over five folds, so a column with many levels does
   not score itself; numbers by their value); honest fields known at creation rarely pass 0.8;
@@ -36,9 +37,11 @@ from sklearn.model_selection import StratifiedKFold
 
 from elv_assets.ml.drift import psi_categorical, psi_numeric
 
+# Words of an outcome, a latest state, or an assessment of the lead (what the model predicts, so a column named
+# like it was written by someone who knew: a "lead quality" or "rating" set by the sales team).
 OUTCOME_WORDS = ("status", "stage", "result", "outcome", "outcomes", "converted", "conversion", "won", "lost",
                  "closed", "qualified", "disqualified", "qualification", "disposition", "deal", "opportunity",
-                 "last", "latest")
+                 "last", "latest", "quality", "rating")
 BLANK = "(blank)"
 MIN_YOUNG = 100  # fewer young (or mature) leads than this: the age rules do not judge
 ENCODING_PRIOR = 20.0  # pseudo-leads pulling a rare category's rate to the overall rate

@@ -28,7 +28,7 @@ from elv_assets.ml.features import FeatureColumns, attributes_in, feature_column
 from elv_assets.ml.labels import require_labels
 from elv_assets.ml.screening import FeatureScreen, ScreenLimits, screen
 from elv_assets.ml.selection import choose
-from elv_assets.ml.value import ValueModel, fit_value_model, realised_values_select
+from elv_assets.ml.value import NO_REVENUE, ValueModel, fit_value_model, realised_values_select
 
 SCREEN_KEY = "ml/feature_screen"
 CANDIDATES_KEY = "ml/candidate_models"
@@ -159,7 +159,11 @@ def build_value_model(b: Build) -> Built:
     on_record = closed["won_on_record"].fillna(False)
     within = float(closed.loc[on_record, "won_within_window"].mean()) if on_record.any() else None
     checks, extra = [], {}
-    if len(later) >= 10 * cfg.min_leads_per_decile and held_out.source != "configured":
+    if served.source == NO_REVENUE:
+        b.warn(f"no won revenue among the {len(closed):,} qualified leads whose {cfg.value_window_days}-day value "
+               "window has closed: every qualified lead counts as 1, so ELV is the expected number of qualified "
+               "leads, not money. Add won_at and revenue to outcomes.csv, or set qualified_lead_value.")
+    if len(later) >= 10 * cfg.min_leads_per_decile and held_out.source not in ("configured", NO_REVENUE):
         deciles = value_deciles(held_out, later, cfg.band_se)
         outside = deciles.loc[~deciles["within_band"], "decile"].tolist()
         checks.append(Check(
@@ -173,6 +177,7 @@ def build_value_model(b: Build) -> Built:
     else:
         checks.append(Check("value_calibration", passed=True, description=(
             "Not checked: " + ("the value is configured." if held_out.source == "configured" else
+                               "no won revenue on record." if held_out.source == NO_REVENUE else
                                f"only {len(later):,} held-out qualified leads with a closed value window "
                                f"(need {10 * cfg.min_leads_per_decile:,}).")),
                             metadata={}))

@@ -6,8 +6,9 @@ both learned from fields known when the lead was created (the leakage guard's ex
 **What is learned from.** Leads that qualified within the label window and whose **value window** has closed:
 `value_window_days` (60 by default) after qualifying. Their value is the revenue of a deal won within that
 window, else 0. A deal that closes later is not counted, so the window must be long enough for most deals: the
-asset reports the share of the wins on record that closed within it (on the demo world about 99 %: booking
-takes days and winning a few weeks). A longer window counts more deals but learns from older leads only.
+asset reports the share of the wins on record that closed within it (on the demo world v2 every deal closes
+within 60 days of qualifying, so it shows 100 %; a real CRM's slow deals show here). A longer window counts
+more deals but learns from older leads only.
 
 **Two parts**, because revenue is mostly zeros with a long right tail (a loss that averages the two would be
 pulled around by a few big deals):
@@ -25,7 +26,9 @@ the deal size). The lead's fields usually carry most of what a campaign's target
 three wins says more about luck than about its leads: on the demo world the campaign and ad-set levels learned
 from noise and put a 300-lead campaign's value 45 % above its truth; the check drops them there. Rare
 lead-field levels are pooled into "other". With too few wins to learn from (fewer than `min_wins`), the value
-falls back to a pooled mean per campaign. A configured `qualified_lead_value` replaces all of it.
+falls back to a pooled mean per campaign. With no won revenue at all (an export without deal values, or no value
+window closed yet) every qualified lead counts as 1 (source "no revenue"): ELV is then the expected number of
+qualified leads, not money, and the run says so. A configured `qualified_lead_value` replaces all of it.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ DEPTH_SE = 2.0  # a deeper source level must beat the shallower by this many sta
 MIN_VALIDATION_WINS = 30  # fewer wins there: too little to tell depths apart, the shallowest is kept
 MIN_WINS = 30
 MIN_QUALIFIED = 100
+NO_REVENUE = "no revenue"  # the source when no deal value is on record: each qualified lead counts 1
 PRIOR_LEADS = 20.0  # pseudo-leads pulling a small campaign's pooled mean to the overall one
 
 
@@ -88,7 +92,7 @@ def realised_values_select(as_of: dt.date, window_days: int, value_window_days: 
 
 @dataclass
 class ValueModel:
-    source: str  # "learned", "pooled" (too few wins: a mean per campaign) or "configured"
+    source: str  # "learned", "pooled" (too few wins: a mean per campaign), "no revenue" (1 each) or "configured"
     overall: float  # mean value of a qualified lead in what it learned from
     won_columns: FeatureColumns | None = None
     revenue_columns: FeatureColumns | None = None
@@ -112,7 +116,7 @@ class ValueModel:
 
     def expected(self, df: pd.DataFrame) -> np.ndarray:
         """E[value | qualified, lead] for every row of a lead-features frame."""
-        if self.source == "configured":
+        if self.source in ("configured", NO_REVENUE):
             return np.full(len(df), self.overall)
         if self.source == "pooled":
             return df["campaign_id"].fillna(UNKNOWN_CAMPAIGN).map(self.per_campaign).fillna(self.overall) \
@@ -214,6 +218,8 @@ def fit_value_model(qualified: pd.DataFrame, cols: FeatureColumns, configured: f
     counts = {"qualified": int(len(qualified)), "won": int((qualified["realised_value"] > 0).sum())}
     if configured is not None:
         return ValueModel("configured", float(configured), learned_from=counts)
+    if counts["won"] == 0:
+        return ValueModel(NO_REVENUE, 1.0, learned_from=counts)
     if counts["won"] < min_wins or counts["qualified"] < MIN_QUALIFIED:
         model = pooled_values(qualified)
         model.learned_from = counts
@@ -245,7 +251,8 @@ def value_reasons(model: ValueModel, df: pd.DataFrame) -> np.ndarray:
     """The lead's strongest value driver in words: "company size is 1000+: deals about 4.1x larger than average"."""
     drivers = model.drivers(df)
     if drivers is None:
-        word = "one configured value" if model.source == "configured" else "its campaign's average"
+        word = {"configured": "one configured value", NO_REVENUE: "no revenue on record, each counts as 1"}.get(
+            model.source, "its campaign's average")
         return np.full(len(df), f"value of a qualified lead: {word}", dtype=object)
     values = drivers.to_numpy()
     top = np.argmax(np.abs(values), axis=1)

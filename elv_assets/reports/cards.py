@@ -59,7 +59,8 @@ Run `{inputs.run_id}`, as_of **{inputs.as_of}**. Every number below comes from t
 {num(served.get('value_overall'), 2)} {inputs.currency or ''}), see *Value of a qualified lead* below.
 
 ## Model
-- Kind: **{kind}**; parameters: {params_text(model_params(inputs, kind))}.
+- Kind: **{kind}**; parameters as fitted on the train split: {params_text(model_params(inputs, kind))}\
+{trees_text(served)}.
 - Calibration: **{metrics['calibration']}**, fitted on the calib split.
 - Features: {served.get('n_numeric', 'n/a')} numeric and {served.get('n_categorical', 'n/a')} categorical: the \
 lead's own attributes and calendar{ad_features_text(served, w)}.
@@ -124,9 +125,16 @@ of campaigns or the market shifts, they age quickly. Drift now: largest PSI {num
 - **Attribution.** Leads are joined to ads by {JOIN_STRATEGY}: {pct(rates['matched'])} matched, \
 {pct(rates['unmatched'])} unmatched and {pct(rates['ambiguous'])} ambiguous; the last two carry no campaign \
 features and get the overall lead value.
-- **Lead values** are learned from won revenue of qualified leads in the train and calib splits and pulled \
-towards the overall value for small campaigns; they lag recent changes in deal size.
+- **Lead values** are learned from deals won within the value window by qualified leads whose window has \
+closed, so they are the oldest part of the model and lag recent changes in deal size; a campaign or ad set \
+counts only as far as a check on the newest of those leads supports it.
 """
+
+
+def trees_text(served: dict) -> str:
+    trees = served.get("served_trees")
+    return (f" (refitted on every mature lead, its boosting stopped early again, at {trees} trees)"
+            if trees else "")
 
 
 # --- data card ----------------------------------------------------------------------------------------

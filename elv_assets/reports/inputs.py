@@ -48,7 +48,7 @@ class RunReportInputs:
     serving_model_path: Path  # the joblib file of the serving model
     evaluation: dict  # the object store's "evaluation": model, calibration, n_test, metrics, lift, reliability_*
     model: dict  # the serving model: kind, calibration_method, n_numeric, n_categorical, trained_in_run,
-    #              trained_as_of, trained_on, trained_until, value_source, value_overall
+    #              trained_as_of, trained_on, trained_until, value_source, value_overall, served_trees
     promotion: dict  # promote, reason, new_pr_auc, new_ece, serving_pr_auc, serving_ece, run_id
     windows: dict  # label_window_days, feature_lag_days, leaderboard_window_days
     attribution: pd.DataFrame  # join_method, leads

@@ -150,6 +150,8 @@ def collect_inputs(b: Build) -> RunReportInputs:
             "boundaries": bundle.boundaries, "value_source": bundle.value.source,
             "value_overall": bundle.value.overall, "trained_on": bundle.trained_on,
             "trained_until": bundle.trained_until,
+            "served_trees": getattr(bundle.pipeline.named_steps["model"], "n_estimators", None)
+            if bundle.kind in ("lightgbm", "xgboost") else None,
         },
         choice={"reason": chosen["reason"], "table": pd.DataFrame(chosen["table"])},
         screen=screened.table,
@@ -184,7 +186,8 @@ def build_run_report(b: Build) -> Built:
     """report.html, the model and data cards, metrics.json and metadata.json of this run, under runs/<run_id>/;
     the artefact is metrics.json's document."""
     if not b.has(SERVING_MODEL_KEY) or not b.has(EVALUATION_KEY):
-        raise Skip("No serving model or evaluation yet: the report describes a trained model.")
+        raise Skip(b.skipped_because(SERVING_MODEL_KEY)
+                   or "No serving model or evaluation yet: the report describes a trained model.")
     inputs = collect_inputs(b)
     run_dir = Path(b.paths.artifacts_dir) / "runs" / b.run_id
     doc = metrics_document(inputs)

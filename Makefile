@@ -92,6 +92,7 @@ serve: $(VENV)/.installed-dev $(DAGSTER_HOME)/dagster.yaml
 bench: $(VENV)/.installed-dev browser
 	$(BIN)/python bench/lakehouse.py $(if $(SIZES),--sizes $(SIZES),)
 	$(BIN)/python bench/elv.py
+	$(BIN)/python bench/exports.py
 	$(BIN)/python bench/pacing.py
 	$(BIN)/python bench/dashboard.py
 

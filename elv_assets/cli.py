@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import sys
 import time
 from pathlib import Path
@@ -119,6 +120,31 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_conversions(args: argparse.Namespace) -> int:
+    from elv_assets.reports.conversions import ExportOptions, ExportRefused, export_from_warehouse
+
+    settings = Settings.from_env()
+    try:
+        since = dt.date.fromisoformat(args.since) if args.since else None
+        options = ExportOptions(kind=args.kind, window_days=args.days, since=since, timezone=args.timezone,
+                                default_currency=args.currency.upper(), predicted_name=args.predicted_name,
+                                won_name=args.won_name)
+    except ValueError as exc:
+        print(f"elv export-conversions: {exc}", file=sys.stderr)
+        return 2
+    try:
+        export = export_from_warehouse(settings.warehouse, args.platform, options)
+    except ExportRefused as exc:
+        print(f"elv export-conversions: {exc}", file=sys.stderr)
+        return 1
+    export.write(Path(args.out))
+    first, *rest = export.summary()
+    print(f"Wrote {first} to {args.out}")
+    for line in rest:
+        print(f"  {line}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="elv", description="ELV platform: lead value for paid-media marketers.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +172,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output file: .csv or .parquet")
     p.add_argument("--no-reasons", action="store_true", help="skip the three plain-word reasons per lead (faster)")
     p.set_defaults(func=cmd_score)
+
+    from elv_assets.reports.conversions import DEFAULTS, PLATFORMS
+
+    p = sub.add_parser("export-conversions",
+                       help="write an offline-conversion file for Google Ads or Meta from the warehouse (read-only)")
+    p.add_argument("--platform", required=True, choices=PLATFORMS)
+    p.add_argument("--out", required=True, help="the CSV file to write")
+    p.add_argument("--since", help="YYYY-MM-DD: leads created / deals won from this day (default: the last --days days)")
+    p.add_argument("--days", type=int, default=DEFAULTS.window_days,
+                   help=f"without --since: the last N days up to the as-of date (default {DEFAULTS.window_days})")
+    p.add_argument("--kind", choices=["predicted", "won", "both"], default=DEFAULTS.kind,
+                   help="predicted: new leads at their ELV; won: won deals at their revenue (default both)")
+    p.add_argument("--timezone", default=DEFAULTS.timezone,
+                   help=f"the time zone of the CRM's timestamps, e.g. Europe/London (default {DEFAULTS.timezone})")
+    p.add_argument("--currency", default=DEFAULTS.default_currency,
+                   help=f"when ads.csv names no currency (default {DEFAULTS.default_currency})")
+    p.add_argument("--predicted-name", default=DEFAULTS.predicted_name,
+                   help=f"conversion / event name of a predicted lead (default {DEFAULTS.predicted_name!r})")
+    p.add_argument("--won-name", default=DEFAULTS.won_name,
+                   help=f"conversion / event name of a won deal (default {DEFAULTS.won_name!r})")
+    p.set_defaults(func=cmd_export_conversions)
 
     from elv_assets.demo.real_data import DEFAULT_YEAR, REAL_FILE
 

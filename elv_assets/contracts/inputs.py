@@ -22,6 +22,9 @@ NULLABLE_INT = "Int64"  # pandas' nullable integer: counts that may be blank
 # Lead columns that can tie a lead to the ad platform's keys, best first.
 LEAD_SOURCE_COLUMNS = ("campaign_id", "adset_id", "ad_id", "utm_campaign", "utm_content", "campaign_name", "adset_name")
 MAPPING_FIELDS = ("utm_campaign", "utm_content", "campaign_name", "adset_name")
+# Lead columns that identify a person or a click: kept in silver.leads for the offline-conversion export (click ids
+# as they are, e-mail and phone only ever hashed), never model features, never copied into gold, never previewed.
+LEAD_CONTACT_COLUMNS = ("gclid", "fbclid", "email", "phone")
 
 
 class _Input(pa.DataFrameModel):
@@ -80,6 +83,17 @@ class LeadsInput(_Input):
     utm_content: Series[str] | None = pa.Field(nullable=True, description="utm_content of the landing URL.")
     campaign_name: Series[str] | None = pa.Field(nullable=True, description="Campaign name typed into the CRM.")
     adset_name: Series[str] | None = pa.Field(nullable=True, description="Ad set name typed into the CRM.")
+    gclid: Series[str] | None = pa.Field(nullable=True, description=(
+        "Google click id (gclid) of the landing URL: ties the lead to its Google Ads click for the offline-conversion "
+        "upload. Never a feature."))
+    fbclid: Series[str] | None = pa.Field(nullable=True, description=(
+        "Meta click id (fbclid) of the landing URL, when captured. Never a feature."))
+    email: Series[str] | None = pa.Field(nullable=True, description=(
+        "The lead's e-mail address: only its SHA-256 hash ever leaves the warehouse (Meta's offline-conversion file). "
+        "Never a feature."))
+    phone: Series[str] | None = pa.Field(nullable=True, description=(
+        "The lead's phone number with its country code (+44 7700 900123): only its SHA-256 hash ever leaves the "
+        "warehouse. Never a feature."))
 
 
 class OutcomesInput(_Input):

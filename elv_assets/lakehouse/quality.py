@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from elv_assets.build import Build, Built, table_name
+from elv_assets.contracts.inputs import LEAD_CONTACT_COLUMNS
 from elv_assets.lakehouse.cleaning import SILVER, rule_hits, typed_bronze_select
 from elv_assets.lakehouse.warehouse import row_count
 
@@ -29,11 +30,14 @@ def profile_rows(con: duckdb.DuckDBPyConnection, table: str) -> list[dict]:
     rows = []
     for r in summary.itertuples(index=False):
         mean = pd.to_numeric(pd.Series([r.avg]), errors="coerce").iloc[0] if r.avg is not None else None
+        # the smallest and largest e-mail or phone number are a person's: the report (served, shown) keeps none
+        hidden = r.column_name in LEAD_CONTACT_COLUMNS
         rows.append({
             "kind": "profile", "table_name": table, "column_name": r.column_name, "column_type": r.column_type,
             "rows": int(r.count), "null_fraction": float(r.null_percentage) / 100.0,
             "distinct_count": int(r.approx_unique),
-            "min_value": None if r.min is None else str(r.min), "max_value": None if r.max is None else str(r.max),
+            "min_value": None if r.min is None or hidden else str(r.min),
+            "max_value": None if r.max is None or hidden else str(r.max),
             "mean": None if mean is None or pd.isna(mean) else float(mean),
         })
     return rows

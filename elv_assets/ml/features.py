@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from elv_assets.build import Build, Built
-from elv_assets.contracts.inputs import LeadsInput, column_specs
+from elv_assets.contracts.inputs import LEAD_CONTACT_COLUMNS, LeadsInput, column_specs
 from elv_assets.lakehouse.warehouse import columns
 from elv_assets.ml.labels import as_of_end
 
@@ -25,6 +25,9 @@ WINDOW_METRICS = ("spend", "impressions", "clicks", "ctr", "cpc", "cpm", "active
 TREND_METRICS = ("spend", "clicks")
 # The columns the leads contract names (ids, timestamps, source keys): everything else in silver.leads is an attribute.
 LEAD_CONTRACT_COLUMNS = tuple(column_specs(LeadsInput))
+# Click ids, e-mail and phone identify a person or a click, not a kind of lead: never features, whatever the contract
+# or the identifier rule below would make of them (the offline-conversion export reads them from silver.leads).
+NEVER_FEATURES = frozenset(LEAD_CONTRACT_COLUMNS) | frozenset(LEAD_CONTACT_COLUMNS)
 CALENDAR_NUMERIC = ("hour",)
 CALENDAR_CATEGORICAL = ("weekday",)
 CONTEXT_CATEGORICAL = ("platform", "campaign_id")
@@ -99,8 +102,9 @@ class FeatureColumns:
 
 
 def lead_attribute_columns(silver_leads_columns: list[str]) -> list[str]:
-    """The extra columns of leads.csv (form, country, device, employees, ...): the lead's own attributes."""
-    return [c for c in silver_leads_columns if c not in LEAD_CONTRACT_COLUMNS]
+    """The extra columns of leads.csv (form, country, device, employees, ...): the lead's own attributes; never the
+    contract's columns, nor the contact columns (gclid, fbclid, email, phone)."""
+    return [c for c in silver_leads_columns if c not in NEVER_FEATURES]
 
 
 @dataclass(frozen=True)

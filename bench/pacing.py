@@ -2,7 +2,8 @@
 
 - Bookings: the backtest WAPE of the model divided by the 7-day moving average's (target at most 0.8),
   with the Poisson noise floor beside it (the WAPE a perfect expected-count forecast would still have).
-- Under-pacing: the model's PR-AUC on the test window against today's status carried forward.
+- Under-pacing: the model's PR-AUC on the test window against today's status carried forward, against the budget
+  and against the usual pace of the day's weekday.
 - Reallocation: the recommended budgets' true ELV gain (on the generator's true response curves) as a
   share of the best reallocation under the same limits (bench/budget_truth.py).
 Written between the `pacing` markers of docs/benchmarks.md.
@@ -82,6 +83,7 @@ def markdown(r: dict, command: str) -> str:
         f"| calibrated XGBoost | **{p['pr_auc']:.3f}** | {p['roc_auc']:.3f} | {p['f1']:.3f} | {p['accuracy']:.3f} |",
         f"| today's status carried forward | {n['pr_auc']:.3f} | {n['roc_auc']:.3f} | {n['f1']:.3f} | "
         f"{n['accuracy']:.3f} |",
+        *weekday_rows(r["pacing"]),
         "",
         f"Budget reallocation (±30 %, never above an ad set's most-spent day), evaluated on the generator's true "
         f"response curves: the recommendation gains **{s['share']:.1%}** of the best possible reallocation's true "
@@ -89,6 +91,22 @@ def markdown(r: dict, command: str) -> str:
         f"{s['share_rule_of_thumb']:.1%}, spreading budget without a model {s['share_no_model']:.1%}.",
     ]
     return "\n".join(lines)
+
+
+def weekday_rows(scores: dict) -> list[str]:
+    """The second classifier: under-pacing against the usual pace of the day's weekday (what flags an ad set)."""
+    if "weekday_model" not in scores:
+        return []
+    p, n = scores["weekday_model"], scores["weekday_naive"]
+    return ["",
+            f"Under-pacing tomorrow against the usual pace of its weekday (positive rate {p['positive_rate']:.0%}; "
+            "what makes an ad set at risk):",
+            "",
+            "| | PR-AUC | ROC-AUC | F1 | accuracy |",
+            "|---|---:|---:|---:|---:|",
+            f"| calibrated XGBoost | **{p['pr_auc']:.3f}** | {p['roc_auc']:.3f} | {p['f1']:.3f} | {p['accuracy']:.3f} |",
+            f"| today's status carried forward | {n['pr_auc']:.3f} | {n['roc_auc']:.3f} | {n['f1']:.3f} | "
+            f"{n['accuracy']:.3f} |"]
 
 
 def main() -> None:

@@ -5,7 +5,8 @@ when the page changes. Each page reads the same `Filters` and applies it with ve
 that are already in memory.
 
 Platform and campaign narrow by campaign: a campaign runs on one platform, so a platform filter is the set
-of its campaigns. With neither chosen, nothing is narrowed and unattributed leads (no campaign) count too.
+of its campaigns. With neither chosen, nothing is narrowed and unattributed leads (no campaign) count too. Choosing
+every option of a list (its "Select all") is the same as choosing none: it narrows nothing.
 """
 
 from __future__ import annotations
@@ -74,6 +75,18 @@ class Filters:
         return f"{self.start:%d %b %Y} to {self.end:%d %b %Y} ({self.days} days), {where}"
 
 
+def effective_choice(catalogue: pd.DataFrame, platforms, campaigns) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(platforms, campaigns) as they narrow: a list with every option it offers chosen ("Select all") narrows
+    nothing, so it counts as none chosen, and leads without a campaign (so without a platform) are kept."""
+    platforms, campaigns = tuple(platforms), tuple(campaigns)
+    if platforms and set(platforms) >= set(catalogue["platform"].dropna()):
+        platforms = ()
+    offered = catalogue if not platforms else catalogue[catalogue["platform"].isin(platforms)]
+    if campaigns and set(campaigns) >= set(offered["campaign_id"]):
+        campaigns = ()
+    return platforms, campaigns
+
+
 def allowed_campaigns(catalogue: pd.DataFrame, platforms, campaigns) -> frozenset[str] | None:
     if not platforms and not campaigns:
         return None
@@ -117,7 +130,8 @@ def sidebar(snap: data.Snapshot) -> Filters:
     _clean_state("flt_campaigns", campaign_ids)
     chosen_campaigns = st.sidebar.multiselect("Campaigns", campaign_ids, key="flt_campaigns",
                                               format_func=lambda c: names.get(c, c), placeholder="All campaigns")
-    filters = Filters(start, end, tuple(chosen_platforms), tuple(chosen_campaigns),
+    chosen_platforms, chosen_campaigns = effective_choice(cat, chosen_platforms, chosen_campaigns)
+    filters = Filters(start, end, chosen_platforms, chosen_campaigns,
                       allowed_campaigns(cat, chosen_platforms, chosen_campaigns), first)
     st.session_state[STATE] = filters
     return filters

@@ -1,4 +1,5 @@
-"""Pacing and bookings: the lag rule, the baseline arithmetic, the backtest folds, the pacing label."""
+"""Pacing and bookings: the lag rule, the baseline arithmetic, the backtest folds, the pacing labels (against the
+budget and against the weekday's usual pace), and what the risk table tells a person."""
 
 import datetime as dt
 
@@ -9,7 +10,7 @@ import pytest
 
 from elv_assets.ml import forecasting as F
 from elv_assets.ml.adset_features import adset_features_select
-from elv_assets.ml.pacing import recommended_action
+from elv_assets.ml.pacing import recommended_action, weekday_note
 
 AS_OF = dt.date(2026, 3, 10)
 
@@ -79,6 +80,62 @@ def test_the_pacing_label_is_spend_below_the_share_of_budget():
     assert f.loc[pd.Timestamp("2026-03-05"), "pacing_ratio_lag1"] == pytest.approx(0.79)
 
 
+SATURDAY = dt.date(2026, 3, 14)
+
+
+def _weeks(sunday_spend: dict[dt.date, float] | None = None) -> pd.DataFrame:
+    """Ten weeks (Monday 5 January to Saturday 14 March) of two ad sets with a budget of 100: 100 spent on other
+    days, 70 on Sundays (the whole account's Sunday dip), or what `sunday_spend` says for a Sunday of ad set a1."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA gold")
+    days = pd.date_range("2026-01-05", SATURDAY, freq="D").date
+    rows = []
+    for adset in ("a1", "a2"):
+        for day in days:
+            spend = 70.0 if day.isoweekday() == 7 else 100.0
+            if adset == "a1" and sunday_spend and day in sunday_spend:
+                spend = sunday_spend[day]
+            rows.append((day, adset, spend))
+    df = pd.DataFrame(rows, columns=["date", "adset_id", "spend"]).assign(
+        daily_budget=100.0, campaign_id="c1", platform="meta", impressions=1000, clicks=10, leads=1, qualified=0,
+        bookings=0, platform_conversions=0)
+    con.register("d", df)
+    con.execute("CREATE TABLE gold.adset_daily AS SELECT * FROM d")
+    out = con.execute(adset_features_select(SATURDAY, under_pacing_share=0.8)).df()
+    return out.set_index(["adset_id", "date"])
+
+
+def test_the_weekday_pace_is_the_accounts_usual_pace_that_weekday_from_the_weeks_before():
+    f = _weeks()
+    week = (6 * 100 + 70) / 700  # the account's pace across a week
+    tomorrow = f.loc[("a1", pd.Timestamp("2026-03-15"))]
+    assert tomorrow["is_future"] and tomorrow["weekday_pace"] == pytest.approx(0.7 / week)
+    assert f.loc[("a1", pd.Timestamp("2026-03-13")), "weekday_pace"] == pytest.approx(1 / week)  # a Friday
+    # fewer than 4 Sundays before it: not known yet, so the Sunday is judged against the budget alone
+    early = f.loc[("a1", pd.Timestamp("2026-01-25"))]
+    assert pd.isna(early["weekday_pace"]) and early["target_under_paced"] and early["target_under_paced_weekday"]
+
+
+def test_a_sunday_dip_like_the_accounts_is_under_budget_but_not_under_pace_for_a_sunday():
+    sunday, worse = pd.Timestamp("2026-03-08"), pd.Timestamp("2026-03-01")
+    f = _weeks({worse.date(): 40.0})
+    usual = f.loc[("a2", sunday)]
+    assert usual["target_under_paced"] and not usual["target_under_paced_weekday"]  # 70 < 80, 70 > 80 x 0.73
+    assert f.loc[("a1", worse), "target_under_paced_weekday"]  # 40 is below even a Sunday's usual pace
+    assert f.loc[("a1", worse + pd.Timedelta(days=1)), "under_paced_weekday_lag1"]  # the naive baseline: yesterday's
+    monday = f.loc[("a2", pd.Timestamp("2026-03-09"))]
+    assert monday["weekday_pace"] > 1 and not monday["target_under_paced_weekday"]  # capped: weekdays keep the rule
+    assert f.loc[("a1", pd.Timestamp("2026-03-10")), "target_under_paced_weekday"] == \
+        f.loc[("a1", pd.Timestamp("2026-03-10")), "target_under_paced"]
+
+
+def test_the_weekday_columns_are_not_model_features():
+    f = _weeks().reset_index()
+    numeric, _ = F.feature_names(f)
+    assert "weekday" in numeric
+    assert not {"weekday_pace", "under_paced_weekday_lag1", "target_under_paced_weekday"} & set(numeric)
+
+
 def test_backtest_folds_are_consecutive_windows_after_an_expanding_training_set():
     dates = pd.Series(pd.date_range("2026-01-01", periods=100, freq="D"))
     folds = F.rolling_folds(dates, folds=4, horizon_days=14, min_train_days=28)
@@ -130,3 +187,31 @@ def test_recommended_actions_read_the_risk_and_the_pace():
     assert recommended_action(row(0.2, 1.3)).startswith("Spending above its budget (130%")
     assert recommended_action(row(0.2, 0.95)).startswith("On pace (95%")
     assert recommended_action(row(0.9, 0.6, budget=None)).startswith("No budget on record")
+
+
+def _tomorrow(p_budget: float, p_weekday: float, pace: float = 0.97, weekday_pace: float = 0.79) -> pd.Series:
+    return pd.Series({"p_under_pace": p_budget, "p_under_weekday_pace": p_weekday, "pace_7d": pace, "budget": 100.0,
+                      "date": pd.Timestamp("2026-11-01"), "weekday_pace": weekday_pace})  # a Sunday
+
+
+def test_an_ad_set_below_budget_only_as_the_account_is_on_sundays_needs_no_action():
+    said = recommended_action(_tomorrow(0.84, 0.06))
+    assert said.startswith("Likely to spend below its budget tomorrow (84%), as the account usually does on Sundays")
+    assert said.endswith("no action needed.") and "Check bids" not in said
+    chronic = recommended_action(_tomorrow(0.97, 0.95, pace=0.53))
+    assert chronic.startswith("Likely to under-spend tomorrow even for a Sunday (95%): it spent 53%")
+    assert "Check bids" in chronic
+    # on a day the account does not usually spend less, there is no weekday to blame
+    assert recommended_action(_tomorrow(0.9, 0.9, pace=0.6, weekday_pace=1.04)).startswith(
+        "Likely to under-spend tomorrow (90%)")
+
+
+def test_the_weekday_pattern_is_said_once_for_the_ad_sets_it_explains():
+    risk = pd.DataFrame([_tomorrow(0.95, 0.9, pace=0.5), _tomorrow(0.8, 0.1), _tomorrow(0.7, 0.05),
+                         _tomorrow(0.1, 0.02)])
+    risk["at_risk"] = risk["p_under_weekday_pace"] >= 0.5
+    assert weekday_note(risk) == ("The account usually spends less on Sundays (over the last 8 weeks, 79% of its "
+                                  "usual pace): 2 of 4 ad sets are likely to spend below budget tomorrow for that "
+                                  "reason alone, so they are not listed as at risk.")
+    assert weekday_note(risk.assign(weekday_pace=1.03)) is None  # a weekday without a dip
+    assert weekday_note(risk.drop(columns="at_risk")) is None  # a table from before the weekday was judged

@@ -21,18 +21,20 @@ snap = data.current()
 st.title("Bring your own data")
 st.warning("**Do not upload personal data.** Remove names, e-mail addresses, phone numbers and any other column "
            "that identifies a person before uploading: the model needs ids, dates and attributes only.", icon="🔒")
-st.caption(f"Up to {uploads.max_megabytes()} MB and {uploads.max_rows():,} rows per file. Files stay in this "
+limits = (uploads.max_megabytes(), uploads.max_rows())  # read on every run: a changed cap applies on the next click
+st.caption(f"Up to {limits[0]} MB and {limits[1]:,} rows per file. Files stay in this "
            "session's memory; to be checked and scored they are written to a temporary folder that is deleted "
            "right after. They never enter the warehouse, and nothing is kept when you close the page. The columns "
            "each file needs are in docs/contracts.md.")
 
 files = {}
 for name, (label, _required) in FILES.items():
-    file = st.file_uploader(label, key=f"byod_{name}", max_upload_size=uploads.max_megabytes())
+    file = st.file_uploader(label, key=f"byod_{name}", max_upload_size=limits[0])
     if file is not None:
         files[name] = file
-# Which uploads these are: the result is kept per set of uploads, not recomputed (nor the files read) on every click.
-key = tuple(sorted((name, file.file_id, file.name, file.size) for name, file in files.items()))
+# Which uploads these are, under which caps: the result is kept per set of uploads, not recomputed (nor the files
+# read) on every click, and the files are checked again when a cap changes.
+key = (limits, tuple(sorted((name, file.file_id, file.name, file.size) for name, file in files.items())))
 stored = st.session_state.get(RESULT)
 if stored is None or stored[0] != key:
     given: dict[str, uploads.Upload] = {}
@@ -95,7 +97,7 @@ st.caption(f"Leads created {result.spend_from} to {result.spend_to}; scored by t
            f"(money in {currency or 'the model data currency'})."
            + (" Spend is the uploaded ads' spend over the same days." if has_spend else
               " Upload ads.csv too to see spend and ELV per unit of spend."))
-st.dataframe(board, hide_index=True, column_config={
+ui.table(board, hide_index=True, column_config={
     "campaign_id": "Campaign id", "campaign_name": "Campaign", "platform": "Platform",
     "leads": ui.count_column("Leads"), "qualified_so_far": ui.count_column("Qualified so far"),
     "predicted_qualified": ui.count_column("Predicted qualified", 1),
@@ -118,7 +120,7 @@ if not top.empty:
           f"{ui.money(best[metric], currency)} of predicted ELV."))
 
 st.subheader("Top leads")
-st.dataframe(scores.head(100), hide_index=True, column_config={
+ui.table(scores.head(100), hide_index=True, column_config={
     "p_qualified_14d": ui.percent_column("Chance to qualify in 14 days"),
     "elv": ui.money_column("ELV", currency, 2)})
 d1, d2 = st.columns(2)

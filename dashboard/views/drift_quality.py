@@ -29,12 +29,12 @@ else:
     st.caption(f"PSI under {STABLE_BELOW:g}: stable (green); {STABLE_BELOW:g} to {MAJOR_ABOVE:g}: moderate (amber); "
                f"above {MAJOR_ABOVE:g}: major (red): the inputs "
                "differ from those the model learnt on, so its scores deserve a second look.")
-    st.dataframe(rows[["feature", "band", "psi", "biggest_shift", "importance", "n_reference", "n_current"]],
-                 hide_index=True, column_config={
-                     "feature": "Feature", "band": "Band", "psi": st.column_config.NumberColumn("PSI", format="%.3f"),
-                     "biggest_shift": "Biggest shift in", "importance": st.column_config.NumberColumn(
-                         "Importance", format="%.3f"),
-                     "n_reference": ui.count_column("Training leads"), "n_current": ui.count_column("Recent leads")})
+    ui.table(rows[["feature", "band", "psi", "biggest_shift", "importance", "n_reference", "n_current"]],
+             hide_index=True, column_config={
+                 "feature": "Feature", "band": "Band", "psi": st.column_config.NumberColumn("PSI", format="%.3f"),
+                 "biggest_shift": "Biggest shift in", "importance": st.column_config.NumberColumn(
+                     "Importance", format="%.3f"),
+                 "n_reference": ui.count_column("Training leads"), "n_current": ui.count_column("Recent leads")})
     major = rows[rows["band"] == "major"]
     fallback = (f"{len(major)} of {len(rows)} watched features drifted a lot"
                 + (f", most of all {major.iloc[0]['feature']} (PSI {major.iloc[0]['psi']:.2f})." if len(major) else "."))
@@ -53,15 +53,15 @@ else:
     left, right = st.columns(2)
     with left:
         st.markdown("**What cleaning fixed** (silver rules, rows touched)")
-        st.dataframe(rules, hide_index=True, column_config={
+        ui.table(rules, hide_index=True, column_config={
             "table_name": "Table", "check_name": "Rule", "hits": ui.count_column("Rows")})
     with right:
         st.markdown("**Across tables**")
-        st.dataframe(cross, hide_index=True, column_config={
+        ui.table(cross, hide_index=True, column_config={
             "check_name": "Check", "hits": ui.count_column("Rows"), "detail": st.column_config.TextColumn("Meaning")})
     with st.expander("Column profile (nulls, distinct values, ranges)"):
-        st.dataframe(dq[dq["kind"] == "profile"].drop(columns=["kind", "check_name", "hits", "detail"]),
-                     hide_index=True)
+        ui.table(dq[dq["kind"] == "profile"].drop(columns=["kind", "check_name", "hits", "detail"]),
+                 hide_index=True)
     flagged = cross[cross["hits"] > 0]
     ui.summary("data quality", {"rule_hits": float(rules["hits"].sum()),
                                 "cross_table_issues": {r.check_name: float(r.hits) for r in flagged.itertuples()}},
@@ -79,6 +79,6 @@ else:
     if not failed:
         st.success("Every check passed.")
     else:
-        st.dataframe(failed, hide_index=True, column_order=["severity", "asset", "check", "description"],
-                     column_config={"severity": "Severity", "asset": "Asset", "check": "Check",
-                                    "description": st.column_config.TextColumn("What it says", width="large")})
+        ui.table(failed, hide_index=True, column_order=["severity", "asset", "check", "description"],
+                 column_config={"severity": "Severity", "asset": "Asset", "check": "Check",
+                                "description": st.column_config.TextColumn("What it says", width="large")})

@@ -130,13 +130,13 @@ def value_check(check: dict | None) -> None:
     with left:
         ui.chart(value_chart(deciles, band), "mh_value_check")
     with right:
-        st.dataframe(deciles[["decile", "leads", "won", "predicted", "realised", "se", "within_band"]],
-                     hide_index=True, column_config={
-                         "decile": "Tenth", "leads": ui.count_column("Qualified leads"), "won": ui.count_column("Won"),
-                         "predicted": ui.money_column("Predicted", snap.currency),
-                         "realised": ui.money_column("Realised", snap.currency),
-                         "se": ui.money_column("Standard error", snap.currency),
-                         "within_band": st.column_config.CheckboxColumn("Within the band")})
+        ui.table(deciles[["decile", "leads", "won", "predicted", "realised", "se", "within_band"]],
+                 hide_index=True, column_config={
+                     "decile": "Tenth", "leads": ui.count_column("Qualified leads"), "won": ui.count_column("Won"),
+                     "predicted": ui.money_column("Predicted", snap.currency),
+                     "realised": ui.money_column("Realised", snap.currency),
+                     "se": ui.money_column("Standard error", snap.currency),
+                     "within_band": st.column_config.CheckboxColumn("Within the band")})
     outside = deciles.loc[~deciles["within_band"].astype(bool), "decile"].tolist()
     first, last = deciles.iloc[0], deciles.iloc[-1]
     fallback = (f"Realised value lies within the band in {len(deciles) - len(outside)} of {len(deciles)} tenths"
@@ -153,11 +153,11 @@ def value_check(check: dict | None) -> None:
         names = data.campaign_names(snap)
         by_campaign["campaign"] = by_campaign["campaign"].map(lambda c: names.get(c, c))
         st.markdown("**Per campaign** (the same held-out qualified leads; totals)")
-        st.dataframe(by_campaign[["campaign", "qualified", "won", "predicted", "realised"]], hide_index=True,
-                     column_config={"campaign": "Campaign", "qualified": ui.count_column("Qualified leads"),
-                                    "won": ui.count_column("Won"),
-                                    "predicted": ui.money_column("Predicted value", snap.currency),
-                                    "realised": ui.money_column("Realised value", snap.currency)})
+        ui.table(by_campaign[["campaign", "qualified", "won", "predicted", "realised"]], hide_index=True,
+                 column_config={"campaign": "Campaign", "qualified": ui.count_column("Qualified leads"),
+                                "won": ui.count_column("Won"),
+                                "predicted": ui.money_column("Predicted value", snap.currency),
+                                "realised": ui.money_column("Realised value", snap.currency)})
         st.caption("A campaign with a handful of won deals can land far from its prediction by luck alone: one big "
                    "deal more or less moves its total a lot.")
 
@@ -169,16 +169,16 @@ def leakage_guard(excluded: dict) -> None:
     if not excluded:
         st.markdown("Left out: **none**. No lead column looks filled in after contact.")
         return
-    st.dataframe(pd.DataFrame({"column": list(excluded), "why": ["; ".join(r) for r in excluded.values()]}),
-                 hide_index=True, column_config={"column": "Lead column",
-                                                 "why": st.column_config.TextColumn("Why it was left out", width="large")})
+    ui.table(pd.DataFrame({"column": list(excluded), "why": ["; ".join(r) for r in excluded.values()]}),
+             hide_index=True, column_config={"column": "Lead column",
+                                             "why": st.column_config.TextColumn("Why it was left out", width="large")})
 
 
 def baselines(evaluation: dict, model: dict | None) -> None:
     metrics = pd.DataFrame(evaluation["metrics"]).T
     table = metrics.reindex([s for s in SCORES if s in metrics.index])[[m for m in METRICS if m in metrics.columns]]
     table.index = [SCORES[s] for s in table.index]
-    st.dataframe(table.rename(columns=METRICS).astype(float), column_config={
+    ui.table(table.rename(columns=METRICS).astype(float), column_config={
         c: st.column_config.NumberColumn(c, format="%.3f") for c in METRICS.values()})
     refitted = (model or {}).get("trained_on") == ALL_MATURE
     st.caption("Higher is better for PR-AUC, ROC-AUC, lift and share found; lower for Brier and calibration error. "
@@ -249,7 +249,7 @@ def promotion_history() -> None:
     history = pd.DataFrame(promotions).iloc[::-1]
     cols = [c for c in ["decided_at", "promote", "model", "as_of", "new_pr_auc", "serving_pr_auc", "new_ece", "reason"]
             if c in history.columns]
-    st.dataframe(history[cols], hide_index=True, column_config={
+    ui.table(history[cols], hide_index=True, column_config={
         "decided_at": "Decided", "promote": st.column_config.CheckboxColumn("Promoted"), "model": "Model",
         "as_of": "As of", "new_pr_auc": st.column_config.NumberColumn("New PR-AUC", format="%.3f"),
         "serving_pr_auc": st.column_config.NumberColumn("Serving PR-AUC", format="%.3f"),
@@ -278,6 +278,11 @@ def top_reasons() -> None:
                f"{first['share_of_leads']:.0%} of leads.")
 
 
+PACING_ROWS = {"model": "Model, against the budget", "naive": "Today's status, against the budget",
+               "weekday_model": "Model, against the weekday's usual pace",
+               "weekday_naive": "Today's status, against the weekday's usual pace"}
+
+
 def other_models() -> None:
     what = "platform conversions" if data.no_crm(snap) else "bookings"  # what the forecast learns without a CRM
     with st.expander(f"The other models: next-day {what} and under-pacing"):
@@ -287,16 +292,17 @@ def other_models() -> None:
         else:
             overall = bookings["overall"]
             st.markdown(f"**Next-day {what} per ad set** (rolling-origin backtest; lower is better)")
-            st.dataframe(pd.DataFrame({"Model": overall["model"], "7-day average": overall["baseline"]}).T,
-                         column_config={c: st.column_config.NumberColumn(c.upper(), format="%.3f")
-                                        for c in overall["model"]})
+            ui.table(pd.DataFrame({"Model": overall["model"], "7-day average": overall["baseline"]}).T,
+                     column_config={c: st.column_config.NumberColumn(c.upper(), format="%.3f")
+                                    for c in overall["model"]})
         if pacing is None:
             ui.not_computed("The pacing model", data.skipped(snap, "ml/pacing_risk_model"))
         else:
-            st.markdown("**Under-pacing tomorrow** (test split; higher is better)")
-            st.dataframe(pd.DataFrame(pacing["metrics"]).T.rename(index={"model": "Model", "naive": "Today's status"}),
-                         column_config={c: st.column_config.NumberColumn(c, format="%.3f")
-                                        for c in ("accuracy", "f1", "roc_auc", "pr_auc", "positive_rate")})
+            st.markdown("**Under-pacing tomorrow**, against the budget and against the usual pace of the weekday "
+                        "(test split; higher is better)")
+            ui.table(pd.DataFrame(pacing["metrics"]).T.rename(index=PACING_ROWS),
+                     column_config={c: st.column_config.NumberColumn(c, format="%.3f")
+                                    for c in ("accuracy", "f1", "roc_auc", "pr_auc", "positive_rate")})
 
 
 def lead_model() -> None:

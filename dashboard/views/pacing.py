@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, filters, ui
-from elv_assets.ml.pacing import AT_RISK  # p_under_pace at or above this: listed as at risk
+from elv_assets.ml.pacing import AT_RISK, weekday_note
 
 snap, flt = data.current(), filters.current()
 names, adsets = data.campaign_names(snap), data.adset_names(snap)
@@ -19,27 +19,39 @@ elif risk is None or risk.empty:
                     or ("It needs daily delivery and budgets (ads.csv and adsets.csv) for the ad sets."
                         if risk is not None else ""))
 else:
-    rows = flt.apply(risk, date_col=None).sort_values("p_under_pace", ascending=False).copy()
+    rows = flt.apply(risk, date_col=None).copy()
+    if "at_risk" not in rows.columns:  # a snapshot from before the weekday's usual pace was judged
+        rows = rows.assign(p_under_weekday_pace=rows["p_under_pace"], at_risk=rows["p_under_pace"] >= AT_RISK)
+    rows = rows.sort_values(["p_under_weekday_pace", "p_under_pace"], ascending=False)
     day = rows["date"].max() if not rows.empty else None
-    st.caption(f"Risk of under-spending on {day:%d %b %Y}, from the last days' delivery (model as of "
-               f"{snap.manifest.get('as_of_date')})." if day is not None else "No ad sets in this filter.")
-    at_risk = rows[rows["p_under_pace"] >= AT_RISK]
+    st.caption(f"Risk of under-spending on {day:%A %d %b %Y}, from the last days' delivery, judged against the usual "
+               f"pace of a {day:%A} (model as of {snap.manifest.get('as_of_date')})." if day is not None
+               else "No ad sets in this filter.")
+    at_risk = rows[rows["at_risk"].astype(bool)]
+    note = weekday_note(rows)
+    if note:
+        st.info(note, icon="📅")
     left = at_risk["budget_left_in_month"].sum()
     c1, c2, c3 = st.columns(3)
     c1.metric("Ad sets at risk", f"{len(at_risk)} of {len(rows)}", border=True,
-              help=f"Chance of under-spending tomorrow at least {AT_RISK:.0%}.")
+              help=f"Chance of under-spending tomorrow, against the usual pace of that weekday, at least {AT_RISK:.0%}.")
     c2.metric("Their daily budget", ui.money(at_risk["budget"].sum(), snap.currency), border=True)
     c3.metric("Their budget left this month", ui.money(left, snap.currency), border=True)
 
     rows["adset_name"] = rows["adset_id"].map(adsets).fillna(rows["adset_id"])
     rows["campaign_name"] = rows["campaign_id"].map(names).fillna(rows["campaign_id"])
-    st.dataframe(
-        rows[["adset_name", "campaign_name", "platform", "p_under_pace", "pace_7d", "budget", "spend_month_to_date",
-              "budget_left_in_month", "action"]],
+    ui.table(
+        rows[["adset_name", "campaign_name", "platform", "p_under_weekday_pace", "p_under_pace", "pace_7d", "budget",
+              "spend_month_to_date", "budget_left_in_month", "action"]],
         hide_index=True,
         column_config={
             "adset_name": "Ad set", "campaign_name": "Campaign", "platform": "Platform",
-            "p_under_pace": ui.percent_column("Risk of under-spending", "The model's chance it spends under pace tomorrow."),
+            "p_under_weekday_pace": ui.percent_column(
+                "Risk of under-spending", "The model's chance it spends under pace tomorrow, against the usual pace "
+                "of that weekday: at risk from 50%."),
+            "p_under_pace": ui.percent_column(
+                "Chance of spending below budget", "The model's chance it spends under 80% of its budget tomorrow, "
+                "including the dip the whole account usually has that weekday."),
             "pace_7d": st.column_config.NumberColumn("Pace, last 7 days", format="percent",
                                                      help="Spend / budget over the last 7 days."),
             "budget": ui.money_column("Daily budget", snap.currency),
@@ -62,20 +74,26 @@ else:
 
     st.subheader("Recommended actions")
     if at_risk.empty:
-        st.success("No ad set in this filter is likely to under-spend tomorrow.")
+        st.success("No ad set in this filter is at risk of under-spending tomorrow.")
     for r in at_risk.head(10).itertuples():
         st.markdown(f"- **{adsets.get(r.adset_id, r.adset_id)}** ({names.get(r.campaign_id, r.campaign_id)}): {r.action}")
     if len(at_risk) > 10:
         st.caption(f"… and {len(at_risk) - 10} more in the table above.")
     worst = at_risk.iloc[0] if not at_risk.empty else None
+    below = int((rows["p_under_pace"] >= AT_RISK).sum())
     fallback = (f"{len(at_risk)} of {len(rows)} ad sets are likely to under-spend tomorrow, holding "
                 f"{ui.money(left, snap.currency)} of budget left this month")
+    if below > len(at_risk):
+        fallback += (f"; {below - len(at_risk)} more will likely spend below budget only as the whole account usually "
+                     f"does on a {day:%A}")
     if worst is not None:
-        fallback += (f"; the riskiest is {adsets.get(worst.adset_id, worst.adset_id)} at {worst.p_under_pace:.0%}, "
-                     f"spending {worst.pace_7d:.0%} of its budget")
+        fallback += (f"; the riskiest is {adsets.get(worst.adset_id, worst.adset_id)} at "
+                     f"{worst.p_under_weekday_pace:.0%}, spending {ui.percent(worst.pace_7d)} of its budget")
     ui.summary("ad-set pacing risk", {
-        "adsets": len(rows), "at_risk": len(at_risk), "budget_left_at_risk": float(left),
-        "riskiest": {"adset": adsets.get(worst.adset_id, worst.adset_id), "p_under_pace": float(worst.p_under_pace),
+        "adsets": len(rows), "at_risk": len(at_risk), "below_budget_as_usual_for_the_weekday": below - len(at_risk),
+        "budget_left_at_risk": float(left),
+        "riskiest": {"adset": adsets.get(worst.adset_id, worst.adset_id),
+                     "p_under_weekday_pace": float(worst.p_under_weekday_pace),
                      "pace_7d": float(worst.pace_7d)} if worst is not None else None,
     }, fallback + ".")
 

@@ -114,7 +114,7 @@ st.button("Apply the recommended budgets", on_click=apply_plan, args=(rec_budget
           help="Sets every slider below to its recommended budget.")
 shown = flt.apply(rec, date_col=None).copy()
 shown["adset_name"] = shown["adset_id"].map(label)
-st.dataframe(
+ui.table(
     shown.sort_values("change", key=np.abs, ascending=False)[
         ["adset_name", "current_budget", "recommended_budget", "change_pct", "expected_elv_change", "reason"]],
     hide_index=True,

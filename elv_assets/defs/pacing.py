@@ -33,7 +33,9 @@ adset_daily_features = table_asset(
     description=(
         "Per (date, ad set): lag-1, 7- and 28-day features of spend, impressions, clicks, CTR, CPC, CPM, budget, "
         "pacing ratio, leads, qualified and bookings, weekday and days since launch, all from days before the row's "
-        "date; the day's own bookings, spend and under-pacing as targets; plus a row for as_of + 1."),
+        "date; the account's usual pace on the row's weekday (the 8 weeks before); the day's own bookings, spend and "
+        "under-pacing (against the budget and against that weekday's usual pace) as targets; plus a row for "
+        "as_of + 1."),
 )
 
 adset_weekly = table_asset(
@@ -82,19 +84,22 @@ class PacingConfig(dg.Config):
 pacing_risk_model = artifact_asset(
     PACING_MODEL_KEY, build_pacing_risk_model, config=PacingConfig, kinds={"xgboost", "scikit-learn"},
     reads=[DAILY_FEATURES_KEY],
-    checks=[CheckDecl("beats_naive", "PR-AUC above the naive 'same as today' baseline.")],
+    checks=[CheckDecl("beats_naive", "PR-AUC above the naive 'same as today' baseline, for both classifiers.")],
     description=(
-        "XGBoost classifier of whether an ad set under-paces tomorrow (spend below the configured share of its "
-        "budget), calibrated (sigmoid) on a later window, split by date 60/20/20; accuracy, F1, ROC-AUC and PR-AUC "
-        "on the test window against today's status carried forward."),
+        "XGBoost classifiers of whether an ad set under-paces tomorrow: spend below the configured share of its "
+        "budget, and below that share of the usual pace of tomorrow's weekday (the account's); each calibrated "
+        "(sigmoid) on a later window, split by date 60/20/20; accuracy, F1, ROC-AUC and PR-AUC on the test window "
+        "against today's status carried forward."),
 )
 
 pacing_risk = table_asset(
     "gold/pacing_risk", build_pacing_risk, contract=PacingRisk, kinds={"xgboost"},
     reads=[AS_OF_KEY, PACING_MODEL_KEY, DAILY_FEATURES_KEY, "gold/adset_daily"],
     description=(
-        "Per ad set with a budget for as_of + 1: the calibrated probability of under-pacing, the pace of the last 7 "
-        "days and yesterday, the budget, the budget left this month, and a recommended action in plain words."),
+        "Per ad set with a budget for as_of + 1: the calibrated probability of under-pacing against its budget and "
+        "against the usual pace of tomorrow's weekday, whether it is at risk (needs a person: the second at least "
+        "50 %), the pace of the last 7 days and yesterday, the budget, the budget left this month, and a recommended "
+        "action in plain words."),
 )
 
 pacing_assets = [adset_daily_features, adset_weekly, bookings_model, bookings_forecast, pacing_risk_model, pacing_risk]

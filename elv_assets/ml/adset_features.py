@@ -14,6 +14,12 @@ The budget an ad set paces against is its daily budget from adsets.csv. An ad se
 (an ad export without adsets.csv, like most public ones) paces against its usual spend instead: the median
 of its daily spend over the 28 days before (at least 7 of them with delivery known), and `budget_source`
 says which. Under-pacing then means spending well below what it usually spends.
+
+Most accounts spend less on some weekdays (weekends) whatever anyone does. `weekday_pace` is the whole account's
+pace on the row's weekday as a share of its pace across the week, over the 8 weeks before the row; the second
+pacing target, `target_under_paced_weekday`, judges the day against that usual pace (the budget share times
+`weekday_pace`, capped at 1, so a weekday the account usually spends more on keeps the plain rule). An ad set
+that spends less on a Sunday like the rest of the account is then not under-paced for a Sunday.
 """
 
 from __future__ import annotations
@@ -25,9 +31,13 @@ from elv_assets.build import Build, Built
 COUNTS = ("spend", "impressions", "clicks", "leads", "qualified", "bookings", "conversions")
 BUDGET_SOURCES = ("adsets.csv", "usual spend")
 USUAL_SPEND_DAYS, USUAL_SPEND_MIN_DAYS = 28, 7
+# the account's usual pace per weekday: the 8 weeks before the day, known once at least 4 of that weekday were seen
+WEEKDAY_PACE_DAYS, WEEKDAY_PACE_MIN_WEEKS = 56, 4
 
 
 def adset_features_select(as_of: dt.date, under_pacing_share: float = 0.8) -> str:
+    # under-paced for its weekday: below the share of the budget scaled by the account's usual pace that weekday
+    under_weekday_pace = f"spend < {under_pacing_share} * budget * least(coalesce(weekday_pace, 1), 1)"
     lagged = []
     for m in COUNTS:
         lagged += [
@@ -44,6 +54,7 @@ def adset_features_select(as_of: dt.date, under_pacing_share: float = 0.8) -> st
         "lag(spend) OVER w / nullif(lag(budget) OVER w, 0) AS pacing_ratio_lag1",
         f"sum(spend) {w7} / nullif(sum(budget) {w7}, 0) AS pacing_ratio_avg7",
         f"lag(spend < {under_pacing_share} * budget) OVER w AS under_paced_lag1",
+        f"lag({under_weekday_pace}) OVER w AS under_paced_weekday_lag1",
     ]
     usual = f"OVER (PARTITION BY adset_id ORDER BY date ROWS BETWEEN {USUAL_SPEND_DAYS} PRECEDING AND 1 PRECEDING)"
     known = "g.date <= (SELECT last_day FROM delivered)"
@@ -85,9 +96,27 @@ def adset_features_select(as_of: dt.date, under_pacing_share: float = 0.8) -> st
                         WHEN count(spend) {usual} >= {USUAL_SPEND_MIN_DAYS} THEN median(spend) {usual} END AS budget,
                    CASE WHEN has_budget THEN '{BUDGET_SOURCES[0]}' ELSE '{BUDGET_SOURCES[1]}' END AS budget_source
             FROM dense
+        ), account AS (
+            -- the whole account's spend and budget per day, over the ad-set days whose pace is known
+            SELECT date, sum(spend) FILTER (WHERE spend IS NOT NULL AND budget > 0) AS spend,
+                   sum(budget) FILTER (WHERE spend IS NOT NULL AND budget > 0) AS budget
+            FROM budgeted GROUP BY date
+        ), weekday_paces AS (
+            SELECT date,
+                   CASE WHEN count(budget) OVER same_weekday >= {WEEKDAY_PACE_MIN_WEEKS} THEN
+                       (sum(spend) OVER same_weekday / nullif(sum(budget) OVER same_weekday, 0))
+                       / nullif(sum(spend) OVER whole_week / nullif(sum(budget) OVER whole_week, 0), 0)
+                   END AS weekday_pace
+            FROM account
+            WINDOW same_weekday AS (PARTITION BY isodow(date) ORDER BY date
+                                    RANGE BETWEEN INTERVAL {WEEKDAY_PACE_DAYS} DAYS PRECEDING AND INTERVAL 1 DAY PRECEDING),
+                   whole_week AS (ORDER BY date
+                                  RANGE BETWEEN INTERVAL {WEEKDAY_PACE_DAYS} DAYS PRECEDING AND INTERVAL 1 DAY PRECEDING)
+        ), paced AS (
+            SELECT * FROM budgeted LEFT JOIN weekday_paces USING (date)
         )
         SELECT date, adset_id, campaign_id, platform, is_future,
-               isodow(date) AS weekday,
+               isodow(date) AS weekday, weekday_pace,
                CASE WHEN first_spend IS NOT NULL AND date > first_spend THEN date - first_spend END AS days_since_launch,
                {", ".join(lagged)},
                budget, budget_source,
@@ -95,8 +124,9 @@ def adset_features_select(as_of: dt.date, under_pacing_share: float = 0.8) -> st
                conversions AS target_conversions,
                spend AS target_spend,
                CASE WHEN spend IS NOT NULL AND budget > 0 THEN spend < {under_pacing_share} * budget END
-                   AS target_under_paced
-        FROM budgeted
+                   AS target_under_paced,
+               CASE WHEN spend IS NOT NULL AND budget > 0 THEN {under_weekday_pace} END AS target_under_paced_weekday
+        FROM paced
         WINDOW w AS (PARTITION BY adset_id ORDER BY date)
         ORDER BY date, adset_id
     """
@@ -119,7 +149,8 @@ def adset_weekly_select() -> str:
 _WHAT = {"spend": "spend", "impressions": "impressions", "clicks": "clicks", "leads": "CRM leads",
          "qualified": "qualified leads", "bookings": "bookings", "conversions": "platform-reported conversions",
          "budget": "daily budget (or usual spend)",
-         "pacing_ratio": "spend / budget", "under_paced": "whether it under-paced"}
+         "pacing_ratio": "spend / budget", "under_paced": "whether it under-paced",
+         "under_paced_weekday": "whether it under-paced for its weekday (against the account's usual pace that weekday)"}
 
 
 def describe_daily_feature(column: str) -> str | None:
@@ -136,15 +167,22 @@ def describe_daily_feature(column: str) -> str | None:
                "target_conversions": "Platform-reported conversions on the day itself (a target).",
                "budget_source": "adsets.csv (its daily budget) or usual spend (median daily spend of the 28 days "
                                 "before: no budget on record).",
-               "target_under_paced": "Whether the day itself under-paced (the pacing model's target)."}
+               "target_under_paced": "Whether the day itself under-paced (the pacing model's target).",
+               "target_under_paced_weekday": "Whether the day itself under-paced for its weekday: spend below the "
+                                             "under-pacing share of the budget x weekday_pace (capped at 1).",
+               "weekday_pace": "The account's pace on this weekday as a share of its pace across the week, over the "
+                               "8 weeks before (blank until 4 of this weekday are seen)."}
     return targets.get(column)
 
 
 def build_adset_daily_features(b: Build) -> Built:
     staged = b.stage(adset_features_select(b.as_of, b.config.under_pacing_share))
-    share = b.con.execute(f"SELECT avg(target_under_paced::INT) FROM {staged}").fetchall()[0][0]
+    share, weekday_share = b.con.execute(f"""SELECT avg(target_under_paced::INT), avg(target_under_paced_weekday::INT)
+                                             FROM {staged}""").fetchall()[0]
     return Built(metadata={"under_pacing_share": b.config.under_pacing_share,
-                           "under_paced_day_share": round(float(share), 4) if share is not None else None})
+                           "under_paced_day_share": round(float(share), 4) if share is not None else None,
+                           "under_paced_for_weekday_share": (round(float(weekday_share), 4)
+                                                             if weekday_share is not None else None)})
 
 
 def build_adset_weekly(b: Build) -> Built:

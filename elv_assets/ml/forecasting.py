@@ -8,7 +8,9 @@ Both models read `gold.adset_daily_features`, whose row for day d knows only day
   backtest: the last `folds` x `horizon_days` days are cut into consecutive test windows, each
   model trained on every day before its window (an expanding window).
 - Under-pacing: XGBoost classification of "spend below share x budget tomorrow", calibrated
-  (sigmoid) on a later window, against today's status carried forward.
+  (sigmoid) on a later window, against today's status carried forward; and a second classifier, on the same
+  features and windows, of under-pacing for tomorrow's weekday (against the account's usual pace that weekday,
+  `target_under_paced_weekday`), which decides whether an ad set needs a person.
 """
 
 from __future__ import annotations
@@ -35,13 +37,20 @@ from elv_assets.build import Build, Built, Check, Skip
 from elv_assets.ml.models import THREADS, CategoryCoder
 
 ID_COLUMNS = ("date", "adset_id", "is_future")
-TARGETS = ("target_bookings", "target_conversions", "target_spend", "target_under_paced")
+TARGETS = ("target_bookings", "target_conversions", "target_spend", "target_under_paced",
+           "target_under_paced_weekday")
 # What the next-day model forecasts: CRM bookings where the CRM has them, else the conversions the ad platform
 # reports (an ad export without a CRM). measure -> (target column, 7-day baseline column).
 MEASURES = {"bookings": ("target_bookings", "bookings_avg7"), "platform_conversions": ("target_conversions",
                                                                                      "conversions_avg7")}
 CATEGORICAL = ("platform", "campaign_id")
-PACING_BASELINE = "under_paced_lag1"
+# What the pacing model predicts, against its budget and against its weekday's usual pace:
+# name -> (target column, naive baseline column: the same status yesterday).
+PACING_TARGETS = {"budget": ("target_under_paced", "under_paced_lag1"),
+                  "weekday": ("target_under_paced_weekday", "under_paced_weekday_lag1")}
+# Columns that define the weekday target and its baseline, not features: the models learn the weekday's effect from
+# `weekday` (with these as features too, the test PR-AUC of both pacing classifiers was no better on the demo world).
+NOT_FEATURES = ("weekday_pace", "under_paced_weekday_lag1")
 # Poisson loss: bookings are small counts; a shallow model generalises best across the backtest folds.
 BOOKINGS_PARAMS = {"objective": "count:poisson", "n_estimators": 150, "learning_rate": 0.05, "max_depth": 3,
                    "min_child_weight": 10, "subsample": 0.8, "colsample_bytree": 0.8}
@@ -52,7 +61,7 @@ PACING_PARAMS = {"n_estimators": 200, "learning_rate": 0.05, "max_depth": 4, "mi
 
 def feature_names(df: pd.DataFrame) -> tuple[list[str], list[str]]:
     """(numeric, categorical) feature columns of the daily feature table that carry any value."""
-    skip = set(ID_COLUMNS) | set(TARGETS) | set(CATEGORICAL)
+    skip = set(ID_COLUMNS) | set(TARGETS) | set(CATEGORICAL) | set(NOT_FEATURES)
     numeric = [c for c in df.columns if c not in skip and df[c].notna().any()]
     categorical = [c for c in CATEGORICAL if c in df.columns and df[c].notna().any()]
     return numeric, categorical
@@ -228,6 +237,10 @@ def classification_report(y, p, threshold: float = 0.5) -> dict[str, float | Non
 
 @dataclass
 class PacingModel:
+    """Two calibrated classifiers on the same features and time split: under-pacing against the budget
+    (`pipeline`, `calibrated`) and against the weekday's usual pace (`weekday_pipeline`, `weekday_calibrated`).
+    `metrics` holds each one's test figures beside its naive forecast: model / naive, weekday_model / weekday_naive."""
+
     pipeline: Pipeline
     calibrated: CalibratedClassifierCV
     numeric: list[str]
@@ -235,17 +248,35 @@ class PacingModel:
     calib_start: pd.Timestamp
     test_start: pd.Timestamp
     metrics: dict
+    # a model saved before the weekday classifier came has none (the class default): it answers with the budget's
+    weekday_pipeline: Pipeline | None = None
+    weekday_calibrated: CalibratedClassifierCV | None = None
 
-    def probability(self, df: pd.DataFrame) -> np.ndarray:
-        Xt = self.pipeline.named_steps["prep"].transform(_frame(df, self.numeric, self.categorical))
-        return self.calibrated.predict_proba(np.asarray(Xt, dtype=float))[:, 1]
+    def probability(self, df: pd.DataFrame, against: str = "budget") -> np.ndarray:
+        """The chance of under-pacing on each row's day, against its budget or against its weekday's usual pace."""
+        pipe, calibrated = self.pipeline, self.calibrated
+        if against == "weekday" and self.weekday_pipeline is not None:
+            pipe, calibrated = self.weekday_pipeline, self.weekday_calibrated
+        Xt = pipe.named_steps["prep"].transform(_frame(df, self.numeric, self.categorical))
+        return calibrated.predict_proba(np.asarray(Xt, dtype=float))[:, 1]
+
+
+def _fit_calibrated(train: pd.DataFrame, calib: pd.DataFrame, target: str, numeric: list[str],
+                    categorical: list[str], params: dict | None, seed: int):
+    from xgboost import XGBClassifier
+
+    pipe = _pipeline(XGBClassifier(random_state=seed, n_jobs=THREADS, tree_method="hist", eval_metric="logloss",
+                                   **{**PACING_PARAMS, **(params or {})}), numeric, categorical)
+    pipe.fit(_frame(train, numeric, categorical), train[target].astype(int))
+    prep = pipe.named_steps["prep"]
+    cal = CalibratedClassifierCV(FrozenEstimator(pipe.named_steps["model"]), method="sigmoid").fit(
+        np.asarray(prep.transform(_frame(calib, numeric, categorical)), dtype=float), calib[target].astype(int))
+    return pipe, cal
 
 
 def fit_pacing(df: pd.DataFrame, params: dict | None = None, seed: int = 0) -> PacingModel:
-    from xgboost import XGBClassifier
-
+    """Both pacing classifiers, split by date 60/20/20 (train / calibration / test)."""
     known = df[~df["is_future"] & df["target_under_paced"].notna()].copy()
-    known["target_under_paced"] = known["target_under_paced"].astype(int)
     numeric, categorical = feature_names(known)
     calib_start, test_start = pacing_split(known["date"])
     train = known[known["date"] < calib_start]
@@ -255,17 +286,21 @@ def fit_pacing(df: pd.DataFrame, params: dict | None = None, seed: int = 0) -> P
         if part["target_under_paced"].nunique() < 2:
             raise TooLittleHistory(f"the {name} window ({len(part):,} ad-set days) holds only "
                                    f"{'under-paced' if part['target_under_paced'].all() else 'on-pace'} days")
-    pipe = _pipeline(XGBClassifier(random_state=seed, n_jobs=THREADS, tree_method="hist", eval_metric="logloss",
-                                   **{**PACING_PARAMS, **(params or {})}), numeric, categorical)
-    pipe.fit(_frame(train, numeric, categorical), train["target_under_paced"])
-    prep = pipe.named_steps["prep"]
-    cal = CalibratedClassifierCV(FrozenEstimator(pipe.named_steps["model"]), method="sigmoid").fit(
-        np.asarray(prep.transform(_frame(calib, numeric, categorical)), dtype=float), calib["target_under_paced"])
+    pipe, cal = _fit_calibrated(train, calib, "target_under_paced", numeric, categorical, params, seed)
     model = PacingModel(pipe, cal, numeric, categorical, calib_start, test_start, {})
-    y = test["target_under_paced"].to_numpy()
-    naive = test[PACING_BASELINE].astype(float).fillna(0).to_numpy()
-    model.metrics = {"model": classification_report(y, model.probability(test)),
-                     "naive": classification_report(y, naive)}
+    weekday_target = PACING_TARGETS["weekday"][0]
+    # the weekday's target is the budget's on days without a weekday dip; it needs both outcomes in each window
+    if all(part[weekday_target].nunique() == 2 for part in (train, calib, test)):
+        model.weekday_pipeline, model.weekday_calibrated = _fit_calibrated(
+            train, calib, weekday_target, numeric, categorical, params, seed)
+    for against, (target, baseline) in PACING_TARGETS.items():
+        if against == "weekday" and model.weekday_pipeline is None:
+            continue
+        y = test[target].astype(int).to_numpy()
+        naive = test[baseline].astype(float).fillna(0).to_numpy()
+        prefix = "" if against == "budget" else "weekday_"
+        model.metrics[f"{prefix}model"] = classification_report(y, model.probability(test, against))
+        model.metrics[f"{prefix}naive"] = classification_report(y, naive)
     return model
 
 
@@ -372,12 +407,16 @@ def build_pacing_risk_model(b: Build) -> Built:
         model = fit_pacing(df, {"n_estimators": cfg.n_estimators, "max_depth": cfg.max_depth}, cfg.seed)
     except TooLittleHistory as exc:
         raise Skip(f"Too little pacing history to learn from: {exc}.") from None
-    m, naive = model.metrics["model"], model.metrics["naive"]
-    check = Check("beats_naive", passed=(m["pr_auc"] or 0) > (naive["pr_auc"] or 0),
-                  description=f"PR-AUC {m['pr_auc']:.3f} against today's-status-carried-forward {naive['pr_auc']:.3f}.")
-    table = pd.DataFrame(model.metrics).T.reset_index(names="score")
+    scores = model.metrics
+    pairs = [(scores[prefix + "model"], scores[prefix + "naive"], words)
+             for prefix, words in (("", "against the budget"), ("weekday_", "against the weekday's usual pace"))
+             if prefix + "model" in scores]
+    check = Check("beats_naive", passed=all((m["pr_auc"] or 0) > (n["pr_auc"] or 0) for m, n, _ in pairs),
+                  description="; ".join(f"PR-AUC {m['pr_auc']:.3f} {words} against today's-status-carried-forward "
+                                        f"{n['pr_auc']:.3f}" for m, n, words in pairs) + ".")
+    table = pd.DataFrame(scores).T.reset_index(names="score")
     return Built(artifact=model, checks=[check], metadata={
-        **{f"test/model_{k}": v for k, v in m.items()}, **{f"test/naive_{k}": v for k, v in naive.items()},
+        **{f"test/{name}_{k}": v for name, figures in scores.items() for k, v in figures.items()},
         "calib_start": str(model.calib_start.date()), "test_start": str(model.test_start.date()),
         "comparison": table.round(3),
     })

@@ -93,6 +93,7 @@ bench: $(VENV)/.installed-dev browser
 	$(BIN)/python bench/lakehouse.py $(if $(SIZES),--sizes $(SIZES),)
 	$(BIN)/python bench/elv.py
 	$(BIN)/python bench/exports.py
+	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/pacing.py
 	$(BIN)/python bench/dashboard.py
 

@@ -32,3 +32,24 @@ def write_section(name: str, section: str) -> None:
         text = text.rstrip() + "\n\n" + body + "\n"
     DOC.parent.mkdir(exist_ok=True)
     DOC.write_text(text)
+
+
+def run_graph(settings, selection: str = "*") -> dict[str, float]:
+    """Materialise `selection` in-process as `elv run` does; seconds per step (from its progress lines) and "total".
+    Exits with the failures when the run fails."""
+    from elv_assets.runner import run_assets
+
+    steps: dict[str, float] = {}
+
+    def echo(line: str) -> None:
+        parts = line.split()
+        if len(parts) >= 4 and parts[0] in ("ok", "FAIL") and parts[-1] == "s":
+            steps[parts[1]] = float(parts[-2])
+
+    t = time.perf_counter()
+    outcome = run_assets(settings, selection=selection, as_of=settings.as_of, echo=echo)
+    if not outcome.success:
+        raise SystemExit(f"the run of {selection} as of {settings.as_of or 'the latest day'} failed: "
+                         f"{outcome.failures}")
+    steps["total"] = time.perf_counter() - t
+    return steps

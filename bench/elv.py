@@ -28,32 +28,21 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine_line, peak_mb, write_section  # noqa: E402
+from common import ROOT, machine_line, peak_mb, run_graph, write_section  # noqa: E402
 
 WORLDS = (("v2", 7), ("v2", 41), ("v2", 67), ("simple", 7))  # v2 seed 7 is what `make demo` builds
 
 
 def _run_world(size: str, folder: Path, world: str = "v2", seed: int = 7) -> tuple[object, dict]:
     from elv_assets.demo.generator import generate_world
-    from elv_assets.runner import run_assets
     from elv_assets.settings import Settings
 
     t = time.perf_counter()
     generate_world(folder / "raw", size=size, seed=seed, world=world)
     gen = time.perf_counter() - t
     settings = Settings(folder / "raw", folder / "warehouse.duckdb", folder / "serving", folder / "artifacts", "")
-    steps: dict[str, float] = {}
-
-    def echo(line: str) -> None:
-        parts = line.split()
-        if len(parts) >= 4 and parts[0] in ("ok", "FAIL") and parts[-1] == "s":
-            steps[parts[1]] = float(parts[-2])
-
-    t = time.perf_counter()
-    outcome = run_assets(settings, selection="*", echo=echo)
-    if not outcome.success:
-        raise SystemExit(f"the run on {world} size {size} seed {seed} failed: {outcome.failures}")
-    return settings, {"generate_s": gen, "run_s": time.perf_counter() - t, "steps": steps}
+    steps = run_graph(settings)
+    return settings, {"generate_s": gen, "run_s": steps.pop("total"), "steps": steps}
 
 
 def _board(con, level: str, scores) -> dict:

@@ -27,6 +27,7 @@ PAGES = {
     "Leads and the model": [
         ("views/leads.py", "Leads", ":material/person_search:"),
         ("views/model_health.py", "Model health", ":material/monitor_heart:"),
+        ("views/came_true.py", "Did it come true?", ":material/fact_check:"),
         ("views/drift_quality.py", "Drift and data quality", ":material/rule:"),
     ],
     "Your data": [

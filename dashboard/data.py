@@ -26,6 +26,7 @@ from elv_assets.lakehouse.serving import read_manifest, snapshot_path
 from elv_assets.ml.elv import UNKNOWN_CAMPAIGN
 from elv_assets.ml.labels import NO_LEADS
 from elv_assets.ml.response import SPEND_UNKNOWN
+from elv_assets.reports import conversions
 from elv_assets.settings import Settings
 
 SUM_COLUMNS = ["spend", "impressions", "clicks", "daily_budget", "leads", "qualified", "bookings", "revenue"]
@@ -359,3 +360,25 @@ def _lead_options(path: str, version: str) -> tuple[list[int], list[str]]:
 def lead_options(snap: Snapshot) -> tuple[list[int], list[str]]:
     """The deciles and splits present in lead_scores."""
     return _lead_options(snap.file("lead_scores"), snap.version)
+
+
+# --- offline conversions: the upload files, from the snapshot's hashed candidate rows ------------------------------
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def _conversion_files(path: str, version: str) -> dict[str, dict]:
+    candidates = _duck("SELECT * FROM read_parquet(?)", [path])
+    files = {}
+    for platform in conversions.PLATFORMS:
+        export = conversions.platform_export(candidates, platform)
+        files[platform] = {"data": export.csv_text().encode("utf-8"), "file": conversions.FILES[platform],
+                           "rows": len(export.rows), "left_out": export.left_out}
+    return files
+
+
+def conversion_files(snap: Snapshot) -> dict[str, dict] | None:
+    """Per platform (google, meta): the upload file's bytes, its name, its row count and the leads left out by reason,
+    built by the same function as `elv export-conversions` with its defaults; None for a snapshot without them."""
+    if not snap.has("conversions"):
+        return None
+    return _conversion_files(snap.file("conversions"), snap.version)

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from elv_assets.demo.generator import generate_world
 from elv_assets.settings import Settings
 from elv_assets_tests.helpers import materialize_all
 from elv_assets_tests.tiny_world import write_tiny_world
+
+DASHBOARD_APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
 @pytest.fixture
@@ -60,3 +63,26 @@ def demo_run(demo_world, tmp_path_factory) -> DemoRun:
     result = materialize_all(settings, selection="*")
     assert result.success, "the whole graph failed on the demo world"
     return DemoRun(settings, result)
+
+
+@pytest.fixture
+def published(demo_run) -> Settings:
+    """The demo run's serving folder and artefacts, as the dashboard tests read them."""
+    return demo_run.settings
+
+
+@pytest.fixture
+def app(monkeypatch, tmp_path):
+    """AppTest factory: the dashboard pointed at a serving folder (and artifacts), with no LLM and no demo."""
+    monkeypatch.delenv("LLM_ENDPOINT", raising=False)
+    monkeypatch.setenv("ELV_DEMO_DIR", str(tmp_path / "demo"))
+
+    def start(serving: Path, artifacts: Path, view: str | None = None) -> AppTest:
+        monkeypatch.setenv("ELV_SERVING_DIR", str(serving))
+        monkeypatch.setenv("ELV_ARTIFACTS_DIR", str(artifacts))
+        at = AppTest.from_file(DASHBOARD_APP, default_timeout=120).run()
+        if view:
+            at.switch_page(f"views/{view}.py").run()
+        return at
+
+    return start

@@ -26,34 +26,13 @@ from elv_assets.lakehouse.serving import read_manifest, snapshot_path
 from elv_assets.ml.reallocation import what_if
 from elv_assets.ml.scoring import FolderRefused, score_folder
 from elv_assets.settings import Settings
-from elv_assets_tests.conftest import settings_in
+from elv_assets_tests.conftest import DASHBOARD_APP, settings_in
 from elv_assets_tests.helpers import materialize_all
 from elv_assets_tests.tiny_world import write_tiny_world
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-VIEWS = ["overview", "trends", "leaderboards", "pacing", "what_if", "leads", "model_health", "drift_quality", "byod"]
-
-
-@pytest.fixture
-def published(demo_run) -> Settings:
-    return demo_run.settings
-
-
-@pytest.fixture
-def app(monkeypatch, tmp_path):
-    """AppTest factory: the app pointed at a serving folder (and artifacts), with no LLM and no demo."""
-    monkeypatch.delenv("LLM_ENDPOINT", raising=False)
-    monkeypatch.setenv("ELV_DEMO_DIR", str(tmp_path / "demo"))
-
-    def start(serving: Path, artifacts: Path, view: str | None = None) -> AppTest:
-        monkeypatch.setenv("ELV_SERVING_DIR", str(serving))
-        monkeypatch.setenv("ELV_ARTIFACTS_DIR", str(artifacts))
-        at = AppTest.from_file(APP, default_timeout=120).run()
-        if view:
-            at.switch_page(f"views/{view}.py").run()
-        return at
-
-    return start
+APP = DASHBOARD_APP
+VIEWS = ["overview", "trends", "leaderboards", "pacing", "what_if", "leads", "model_health", "came_true", "drift_quality",
+         "byod"]
 
 
 def gold(settings: Settings, table: str) -> pd.DataFrame:
@@ -90,7 +69,7 @@ def texts(at: AppTest) -> str:
 
 
 def amount(text: str) -> float:
-    return float(re.sub(r"[^\d.\-]", "", text))
+    return float(re.sub(r"[^\d.\-]", "", text.replace("\u2212", "-")))  # money's minus sign: −£187
 
 
 def metric(at: AppTest, label: str):
@@ -175,7 +154,8 @@ def _copy_without(settings: Settings, root: Path, tables: list[str], documents: 
 @pytest.mark.parametrize("view", VIEWS[:-1])
 def test_a_part_not_computed_says_so_instead_of_failing(app, published, tmp_path, view):
     missing = ["lead_scores", "pacing_risk", "bookings_forecast", "spend_response", "budget_recommendation",
-               "feature_drift", "data_quality_report", "campaign_leaderboard", "adset_leaderboard"]
+               "feature_drift", "data_quality_report", "campaign_leaderboard", "adset_leaderboard",
+               "realised_vs_predicted", "elv_history"]
     serving = _copy_without(published, tmp_path, missing, ["model", "evaluation", "promotions", "checks"])
     at = app(serving, tmp_path / "no_artifacts", view)
     no_failure(at)
@@ -215,7 +195,7 @@ def test_an_ads_only_snapshot_says_the_lead_pages_need_crm_data(app, tmp_path):
         at = app(ads_only.serving_dir, ads_only.artifacts_dir, view)
         no_failure(at)
         said = [i.value for i in at.info if NEEDS_CRM in i.value]
-        if view in ("leads", "leaderboards", "model_health"):
+        if view in ("leads", "leaderboards", "model_health", "came_true"):
             assert said, (view, [i.value for i in at.info])
             assert not [i.value for i in at.info if "not computed yet" in i.value and "lead" in i.value.lower()]
         if view in ("leads", "leaderboards"):

@@ -22,12 +22,13 @@ TABLES = sorted(
                              "training_table", "lead_scores", "campaign_leaderboard", "adset_leaderboard",
                              "adset_daily_features", "adset_weekly", "bookings_forecast", "pacing_risk")]
     + ["gold/spend_response", "gold/budget_recommendation"]
-    + ["monitoring/data_quality_report", "monitoring/feature_drift"]
+    + ["monitoring/data_quality_report", "monitoring/feature_drift", "monitoring/prediction_ledger",
+       "monitoring/realised_vs_predicted", "monitoring/elv_history"]
 )
 MODELS = sorted(f"ml/{n}" for n in ("feature_screen", "candidate_models", "model", "value_model", "calibrator",
                                     "evaluation", "serving_model", "run_report", "bookings_model",
                                     "pacing_risk_model"))
-EXPECTED_ASSETS = sorted(TABLES + MODELS + ["serving/snapshot"])
+EXPECTED_ASSETS = sorted(TABLES + MODELS + ["serving/snapshot", "serving/offline_conversions"])
 
 
 def _specs():

@@ -78,10 +78,15 @@ def test_elv_is_probability_times_the_lead_value_and_ranks_are_dense(chain):
 def test_leaderboards_add_up_to_the_scores_in_their_window(chain):
     settings, _ = chain
     board = query(settings, "SELECT * FROM gold.campaign_leaderboard")
-    window = query(settings, "SELECT count(*) n, sum(elv) elv FROM gold.lead_scores WHERE created_at >= "
-                             "(SELECT min(window_start) FROM gold.campaign_leaderboard)")
-    assert board["leads"].sum() == window["n"].iloc[0]
-    assert board["predicted_elv"].sum() == pytest.approx(window["elv"].iloc[0])
+    window = query(settings, "SELECT count(*) n, sum(elv) elv, sum(elv_given_age) elv_now, sum(p_given_age) p_now, "
+                             "count(*) FILTER (WHERE label = 1) qualified FROM gold.lead_scores WHERE created_at >= "
+                             "(SELECT min(window_start) FROM gold.campaign_leaderboard)").iloc[0]
+    assert board["leads"].sum() == window["n"]
+    # the board sums the age-aware figures; the ELV scored at creation stays beside them
+    assert board["predicted_elv"].sum() == pytest.approx(window["elv_now"])
+    assert board["predicted_qualified"].sum() == pytest.approx(window["p_now"])
+    assert board["predicted_elv_at_creation"].sum() == pytest.approx(window["elv"])
+    assert board["predicted_qualified"].sum() >= window["qualified"]  # a lead that has qualified counts 1
     ranked = board.dropna(subset=["rank"]).sort_values("rank")
     with_spend = ranked["elv_per_spend"].notna()
     assert ranked.loc[with_spend, "elv_per_spend"].is_monotonic_decreasing
@@ -196,6 +201,13 @@ def test_pacing_and_bookings_tables_describe_tomorrow(chain):
     assert risk["p_under_pace"].between(0, 1).all() and risk["action"].str.len().gt(20).all()
     # the ad sets the demo world makes capacity-limited are at risk; those spending fine are not all at risk
     assert 0 < (risk["p_under_pace"] >= 0.5).sum() < len(risk)
+    # tomorrow is a Sunday, when the whole account spends less: the ad sets below budget only for that are not at
+    # risk, and the ones at risk are told so against a Sunday's usual pace
+    assert (risk["date"].dt.day_name() == "Sunday").all() and (risk["weekday_pace"] < 0.9).all()
+    assert (risk["at_risk"] == (risk["p_under_weekday_pace"] >= 0.5)).all()
+    assert (risk["p_under_weekday_pace"] <= risk["p_under_pace"]).all()
+    assert 0 < risk["at_risk"].sum() < (risk["p_under_pace"] >= 0.5).sum()
+    assert risk.loc[risk["at_risk"], "action"].str.contains("even for a Sunday").all()
     forecast = query(settings, "SELECT kind, count(*) n, count(DISTINCT fold) folds FROM gold.bookings_forecast "
                                "GROUP BY 1").set_index("kind")
     assert forecast.loc["backtest", "folds"] == 4 and forecast.loc["forecast", "n"] == len(

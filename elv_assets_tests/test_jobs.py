@@ -100,6 +100,15 @@ def test_the_daily_refresh_on_a_new_day_forecasts_the_day_after_it(demo_world, d
     assert {"gold/bookings_forecast", "gold/pacing_risk", "gold/lead_scores", "serving/snapshot"} <= written
     assert_upstream_first(result, "daily_refresh")
     assert_tables_reflect(settings, result, day)
+    # the ledger kept yesterday's predictions and appended today's
+    ledger = query(settings, "SELECT as_of_date::DATE::VARCHAR AS d, max(created_at)::DATE::VARCHAR AS newest, "
+                             "min(created_at)::DATE::VARCHAR AS oldest FROM monitoring.prediction_ledger "
+                             "GROUP BY 1 ORDER BY 1")
+    days = [str(day - dt.timedelta(days=1)), str(day)]
+    assert ledger.d.tolist() == days and ledger.newest.tolist() == days
+    # only leads whose 14-day window is still open are predicted into the ledger
+    bounds = [str(day - dt.timedelta(days=14)), str(day - dt.timedelta(days=13))]
+    assert all(oldest >= bound for oldest, bound in zip(ledger.oldest, bounds, strict=True))
 
 
 def test_the_weekly_retrain_then_the_daily_refresh(demo_world, day, tmp_path):

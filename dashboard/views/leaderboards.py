@@ -20,6 +20,8 @@ def column_config(currency: str) -> dict:
         "qualified_so_far": ui.count_column("Qualified so far"),
         "predicted_qualified": ui.count_column("Predicted qualified", 1),
         "predicted_elv": ui.money_column("Predicted ELV", currency, help=ELV_HELP),
+        "predicted_elv_at_creation": ui.money_column("Predicted ELV at creation", currency,
+                                                     help="The sum of its leads' ELV as scored when they came in."),
         "elv_per_spend": ui.count_column("ELV per unit of spend", 2, help="Predicted ELV / spend."),
         "cpl": ui.money_column("CPL", currency, 2),
         "cost_per_predicted_qualified": ui.money_column("Cost per predicted qualified", currency, 2),
@@ -29,8 +31,8 @@ def column_config(currency: str) -> dict:
 
 ELV_HELP = ("The sum of its leads' ELV: each lead's chance to qualify x what that lead is worth if it qualifies "
             "(learned per lead by the value model).")
-COLUMNS = ["rank", "spend", "leads", "qualified_so_far", "predicted_qualified", "predicted_elv", "elv_per_spend",
-           "cpl", "cost_per_predicted_qualified", "low_volume"]
+COLUMNS = ["rank", "spend", "leads", "qualified_so_far", "predicted_qualified", "predicted_elv",
+           "predicted_elv_at_creation", "elv_per_spend", "cpl", "cost_per_predicted_qualified", "low_volume"]
 
 
 def guardrails(board, level: str) -> list[str]:
@@ -64,7 +66,9 @@ def board(name: str, level: str, label_col: str) -> None:
     rows = rows.sort_values(["rank", "predicted_elv"], ascending=[True, False], na_position="last")
     st.caption(f"Leads created and money spent from {window} (the leaderboard's own 28-day window). Predicted ELV "
                f"is the sum of the {level}'s leads' ELV, each lead valued on its own: its chance to qualify x what it "
-               "is worth if it qualifies.")
+               "is worth if it qualifies. Predicted qualified and predicted ELV count what is known today: a lead "
+               "that has qualified counts in full, one whose window closed without it counts nothing, and a younger "
+               "one the chance it still has at its age (Predicted ELV at creation is the sum as first scored).")
     if rows.empty:
         st.info("No rows for this filter.")
         return
@@ -74,8 +78,8 @@ def board(name: str, level: str, label_col: str) -> None:
     if label_col == "adset_name":
         shown["adset_name"] = shown["adset_name"].fillna(shown["adset_id"])
     cols = [label_col] + (["campaign_name"] if label_col != "campaign_name" else []) + COLUMNS
-    st.dataframe(shown[[c for c in cols if c in shown.columns]], hide_index=True,
-                 column_config=column_config(snap.currency))
+    ui.table(shown[[c for c in cols if c in shown.columns]], hide_index=True,
+             column_config=column_config(snap.currency))
     every_ranked = shown[shown["rank"].notna()]
     ranked = every_ranked.head(15)
     metric = "elv_per_spend" if rows["elv_per_spend"].notna().any() else "predicted_elv"

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import data, filters, ui
 from dashboard.downloads import csv_bytes
+from elv_assets.reports.conversions import DEFAULTS, PLATFORM_NAMES
 
 LIMITS = (100, 500, 1_000, 5_000, 10_000)
 SCORED_BY_HELP = ("serving model: a lead the model never learned from. out of fold: an older lead the model learned "
@@ -25,6 +26,22 @@ if not snap.has("lead_scores") or snap.rows("lead_scores") == 0:
     st.stop()
 st.caption("ELV = the chance this lead qualifies within 14 days x what this lead is worth if it qualifies (its "
            "expected deal value, learned from the deals won by similar qualified leads).")
+
+files = data.conversion_files(snap)
+if files:
+    with st.expander("Send these values to Google Ads and Meta (offline conversions)"):
+        until = f" up to {snap.as_of:%d %b %Y}" if snap.as_of else ""
+        st.caption(f"The leads created in the last {DEFAULTS.window_days} days{until} at their predicted "
+                   "ELV (\"ELV lead\") and the deals won in those days at their revenue (\"Won deal\"), ready to "
+                   "upload: in Google Ads under Tools > Conversions > Uploads, in Meta Events Manager as an offline / "
+                   "CRM event upload. E-mails and phone numbers are in the Meta file only as SHA-256 hashes; see "
+                   "docs/conversions.md, or `elv export-conversions` for other dates.")
+        for column, platform in zip(st.columns(2), ("google", "meta"), strict=True):
+            f = files[platform]
+            column.download_button(f"{PLATFORM_NAMES[platform]}: {f['rows']:,} conversions", f["data"], f["file"],
+                                   "text/csv", key=f"conversions_{platform}", on_click="ignore", disabled=not f["rows"])
+            if f["left_out"]:
+                column.caption("Left out: " + "; ".join(f"{n:,} leads {why}" for why, n in f["left_out"].items()))
 
 deciles, splits = data.lead_options(snap)
 c1, c2, c3 = st.columns(3)
@@ -48,7 +65,7 @@ if rows.empty:
 rows.insert(2, "campaign", rows["campaign_id"].map(names).fillna(rows["campaign_id"]))
 rows.insert(3, "ad_set", rows["adset_id"].map(adsets).fillna(rows["adset_id"]))
 shown = rows.drop(columns=["campaign_id", "adset_id"])
-st.dataframe(shown, hide_index=True, column_config={
+ui.table(shown, hide_index=True, column_config={
     "lead_id": "Lead", "created_at": st.column_config.DatetimeColumn("Created", format="DD/MM/YYYY HH:mm"),
     "campaign": "Campaign", "ad_set": "Ad set", "split": "Split",
     "p_qualified_14d": ui.percent_column("Chance to qualify in 14 days"),

@@ -278,6 +278,13 @@ class LeadScores(_Table):
         "Where p comes from: the serving model (leads it never learned from); for the mature leads it learned "
         "from, a model fitted on the leads before theirs (out of fold); the oldest quarter keeps its own (in sample)."))
     reason_3: Series[str] = pa.Field(nullable=True, description="The third strongest reason for the score, in words.")
+    age_days: Series[float] = pa.Field(ge=0, description="Days from the lead's creation to the end of the as-of day.")
+    p_given_age: Series[float] = pa.Field(ge=0, le=1, description=(
+        "Age-aware p(qualified within the window), given what is known at the as-of date: 1 once qualified, 0 once "
+        "the window closed without it, else p_qualified_14d lowered by the days already waited (ml/age.py)."))
+    elv_given_age: Series[float] = pa.Field(ge=0, description=(
+        "p_given_age x expected_value_if_qualified: the lead's ELV given what is known today; the boards sum it."))
+    model_version: Series[str] = pa.Field(description="The run that trained the serving model that scored the lead.")
 
 
 class Leaderboard(_Table):
@@ -287,9 +294,13 @@ class Leaderboard(_Table):
     spend: Series[float] = pa.Field(nullable=True, ge=0)
     qualified_so_far: Series[NULLABLE_INT] = pa.Field(ge=0,
         description="Leads of the window that have qualified by the as-of date.")
-    predicted_qualified: Series[float] = pa.Field(ge=0,
-        description="Sum of the leads' p_qualified_14d: the qualified leads the window is expected to bring.")
-    predicted_elv: Series[float] = pa.Field(ge=0, description="Sum of the leads' ELV, in the data's currency.")
+    predicted_qualified: Series[float] = pa.Field(ge=0, description=(
+        "Sum of the leads' age-aware p_given_age: the qualified leads the window is expected to bring, counting "
+        "those already qualified as 1 and the young ones by the chance left at their age."))
+    predicted_elv: Series[float] = pa.Field(ge=0, description=(
+        "Sum of the leads' age-aware ELV (elv_given_age), in the data's currency."))
+    predicted_elv_at_creation: Series[float] = pa.Field(ge=0, description=(
+        "Sum of the leads' ELV as scored at creation (elv), before anything about them was known."))
     elv_per_spend: Series[float] = pa.Field(nullable=True, ge=0,
         description="predicted_elv / spend: lead value bought per unit of spend; blank without spend.")
     cpl: Series[float] = pa.Field(nullable=True, ge=0)
@@ -310,6 +321,68 @@ class AdsetLeaderboard(Leaderboard):
     adset_id: Series[str] = pa.Field(nullable=False, unique=True)
     adset_name: Series[str] = pa.Field(nullable=True)
     campaign_id: Series[str] = pa.Field(nullable=True)
+
+
+class PredictionLedger(_Table):
+    """Append-only: what each scoring run predicted for every lead whose window was still open."""
+
+    as_of_date: Series[pa.DateTime] = pa.Field(nullable=False, description="The as-of date of the run that predicted.")
+    model_version: Series[str] = pa.Field(nullable=False, description="The run that trained the model that predicted.")
+    lead_id: Series[str] = pa.Field(nullable=False)
+    created_at: Series[pa.DateTime] = pa.Field(nullable=False)
+    campaign_id: Series[str] = pa.Field(nullable=True)
+    adset_id: Series[str] = pa.Field(nullable=True)
+    age_days: Series[float] = pa.Field(ge=0, description="The lead's age in days at the end of the as-of day.")
+    p_qualified_14d: Series[float] = pa.Field(ge=0, le=1, description="p(qualified within the window) at creation.")
+    expected_value_if_qualified: Series[float] = pa.Field(ge=0, description="E[value | qualified, lead] that day.")
+    elv: Series[float] = pa.Field(ge=0, description="p_qualified_14d x expected_value_if_qualified.")
+    p_given_age: Series[float] = pa.Field(ge=0, le=1, description="The age-aware p that day (gold.lead_scores).")
+    elv_given_age: Series[float] = pa.Field(ge=0, description="p_given_age x expected_value_if_qualified.")
+    qualified_by_as_of: Series[bool] = pa.Field(description="Had the lead qualified (within its window) by that day?")
+    run_id: Series[str] = pa.Field(nullable=False, description="The Dagster run that recorded the row.")
+
+
+class RealisedVsPredicted(_Table):
+    """Predicted against realised, per weekly creation cohort and campaign (and '(all)'), from the ledger."""
+
+    cohort_week: Series[pa.DateTime] = pa.Field(nullable=False, description="Monday of the week the leads were created.")
+    campaign_id: Series[str] = pa.Field(nullable=False, description="The campaign, or (all) for the whole cohort.")
+    leads: Series[NULLABLE_INT] = pa.Field(ge=1, description="Leads of the cell with a prediction in the ledger.")
+    first_predicted: Series[pa.DateTime] = pa.Field(description="Earliest as-of date of the cell's predictions.")
+    last_predicted: Series[pa.DateTime] = pa.Field(description="Latest as-of date of a first prediction in the cell.")
+    mature_leads: Series[NULLABLE_INT] = pa.Field(ge=0, description="Leads whose window has closed by the as-of date.")
+    status: Series[str] = pa.Field(isin=["matured", "maturing"], description="matured once every lead's window closed.")
+    predicted_qualified: Series[float] = pa.Field(ge=0, description="Sum of p at first prediction.")
+    band_low: Series[float] = pa.Field(ge=0, description="Lower end of the 90 % band (binomial) of the predicted count.")
+    band_high: Series[float] = pa.Field(ge=0, description="Upper end of that band.")
+    qualified: Series[NULLABLE_INT] = pa.Field(ge=0, description="Qualified within the window (so far, while maturing).")
+    versus_band: Series[str] = pa.Field(nullable=True, isin=["inside", "above", "below"], description=(
+        "Matured cells: was the qualified count inside the band, above or below it? Blank while maturing."))
+    expected_qualified_now: Series[float] = pa.Field(ge=0, description=(
+        "Sum of today's age-aware p: where the count is expected to end, given what is known now."))
+    expected_roc_auc: Series[float] = pa.Field(nullable=True, ge=0, le=1, description=(
+        "The ROC-AUC the predictions should reach if calibrated (estimated from p alone; available on day 1)."))
+    expected_pr_auc: Series[float] = pa.Field(nullable=True, ge=0, le=1, description=(
+        "The PR-AUC (average precision) they should reach if calibrated."))
+    roc_auc: Series[float] = pa.Field(nullable=True, ge=0, le=1, description=(
+        "Realised ROC-AUC, once matured with at least 5 qualified and 5 not."))
+    pr_auc: Series[float] = pa.Field(nullable=True, ge=0, le=1, description="Realised PR-AUC, likewise.")
+    predicted_elv: Series[float] = pa.Field(ge=0, description="Sum of ELV at first prediction.")
+    realised_value: Series[float] = pa.Field(nullable=True, ge=0, description=(
+        "Revenue of deals won within the value window after qualifying; blank until every lead's window closed."))
+
+
+class ElvHistory(_Table):
+    """Each campaign's predicted ELV per spend as it was seen on each as-of date in the ledger."""
+
+    as_of_date: Series[pa.DateTime] = pa.Field(nullable=False)
+    campaign_id: Series[str] = pa.Field(nullable=False)
+    leads: Series[NULLABLE_INT] = pa.Field(ge=0, description="Leads created in the window before the as-of date.")
+    predicted_qualified: Series[float] = pa.Field(ge=0, description="Their sum of p at that date.")
+    predicted_elv: Series[float] = pa.Field(ge=0, description="Their sum of ELV at that date.")
+    spend: Series[float] = pa.Field(nullable=True, ge=0, description="The campaign's spend over the same days.")
+    elv_per_spend: Series[float] = pa.Field(nullable=True, ge=0, description="predicted_elv / spend.")
+    window_start: Series[pa.DateTime] = pa.Field(nullable=False, description="First day of the window.")
 
 
 class FeatureDrift(_Table):
@@ -342,6 +415,10 @@ class AdsetDailyFeatures(_Table):
     is_future: Series[bool] = pa.Field(description="The as_of + 1 row: targets unknown, forecasts are for it.")
     weekday: Series[NULLABLE_INT] = pa.Field(ge=1, le=7,
         description="ISO weekday of the date (1 Monday .. 7 Sunday).")
+    weekday_pace: Series[float] = pa.Field(nullable=True, ge=0, description=(
+        "The whole account's pace (spend / budget) on the date's weekday as a share of its pace across the week, "
+        "over the 8 weeks before the date (0.79: it usually spends 21 % less that weekday); blank until 4 of that "
+        "weekday are seen. Judges the weekday's under-pacing target, not a model feature."))
     days_since_launch: Series[NULLABLE_INT] = pa.Field(nullable=True, ge=0,
         description="Days since the ad set's first day with spend.")
     bookings_avg7: Series[float] = pa.Field(nullable=True, ge=0, description="Mean bookings over d-7 .. d-1.")
@@ -388,12 +465,23 @@ class BookingsForecast(_Table):
 
 
 class PacingRisk(_Table):
-    """Per ad set, for as_of + 1: the probability of under-pacing, the pace so far and what to do."""
+    """Per ad set, for as_of + 1: the probability of under-pacing, whether it needs a person, the pace so far and
+    what to do."""
 
     adset_id: Series[str] = pa.Field(nullable=False, unique=True)
     date: Series[pa.DateTime] = pa.Field(nullable=False, description="The day at risk: as_of + 1.")
+    at_risk: Series[bool] = pa.Field(nullable=False, description=(
+        "Needs a person: p_under_weekday_pace is at least 50 %. An ad set likely to spend below budget only as the "
+        "whole account does on that weekday (a Sunday) is not at risk."))
+    p_under_weekday_pace: Series[float] = pa.Field(ge=0, le=1, description=(
+        "Calibrated probability the ad set spends below the under-pacing share of its budget scaled by the "
+        "account's usual pace on that weekday (weekday_pace, capped at 1); never above p_under_pace, and equal to it "
+        "on a weekday the account does not usually spend less."))
     p_under_pace: Series[float] = pa.Field(ge=0, le=1,
         description="Calibrated probability the ad set spends below the under-pacing share of its budget that day.")
+    weekday_pace: Series[float] = pa.Field(nullable=True, ge=0, description=(
+        "The whole account's usual pace on that weekday as a share of its pace across the week (the 8 weeks "
+        "before); below 1 on weekdays it usually spends less."))
     pace_7d: Series[float] = pa.Field(nullable=True, ge=0, description="Spend / budget over the last 7 days.")
     pace_yesterday: Series[float] = pa.Field(nullable=True, ge=0, description="Spend / budget on the as-of date.")
     spend_month_to_date: Series[float] = pa.Field(nullable=True, ge=0, description="Spend so far in the as-of month.")

@@ -6,7 +6,9 @@ import dagster as dg
 
 from elv_assets.defs.budget import budget_assets
 from elv_assets.defs.elv import elv_assets
+from elv_assets.defs.exports import export_assets
 from elv_assets.defs.lakehouse import lakehouse_assets
+from elv_assets.defs.monitoring import monitoring_assets
 from elv_assets.defs.pacing import pacing_assets
 from elv_assets.defs.serving import serving_assets
 from elv_assets.lakehouse.serving import SERVED_TABLE_KEYS
@@ -24,4 +26,5 @@ def with_policies(spec: dg.AssetSpec) -> dg.AssetSpec:
 
 
 ALL_ASSETS = list(dg.map_asset_specs(
-    with_policies, [*lakehouse_assets, *elv_assets, *pacing_assets, *budget_assets, *serving_assets]))
+    with_policies, [*lakehouse_assets, *elv_assets, *monitoring_assets, *pacing_assets, *budget_assets, *serving_assets,
+                     *export_assets]))

@@ -24,6 +24,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from elv_assets.build import AS_OF_KEY, Build, Built, Check, InputRefused, Refused, Skip, table_name
+from elv_assets.contracts.inputs import LEAD_CONTACT_COLUMNS
 from elv_assets.contracts.tables import GLOSSARY
 from elv_assets.defs.resources import (
     Artifacts,
@@ -35,6 +36,8 @@ from elv_assets.defs.resources import (
 )
 from elv_assets.lakehouse.validation import Problem
 from elv_assets.lakehouse.warehouse import (
+    append_in,
+    columns,
     contract_problems,
     contract_select,
     drop,
@@ -94,6 +97,14 @@ def metadata_value(value: Any):
     if isinstance(value, dt.date):
         return str(value)
     return value
+
+
+def preview(con, table: str) -> pd.DataFrame:
+    """The table's first rows for the UI, without e-mails, phone numbers or click ids: the run's metadata is kept and
+    shown to everyone with access to Dagster, so it holds no personal data."""
+    hidden = [f'"{c}"' for c in columns(con, table) if c in LEAD_CONTACT_COLUMNS]
+    exclude = f" EXCLUDE ({', '.join(hidden)})" if hidden else ""
+    return con.execute(f"SELECT *{exclude} FROM {table} LIMIT {PREVIEW_ROWS}").df()
 
 
 def check_result(check: Check) -> dg.AssetCheckResult:
@@ -212,11 +223,14 @@ def table_asset(key: str, build: Callable[[Build], Built], *, contract: type[pa.
                 checks: Iterable[CheckDecl] = (), kinds: Iterable[str] = ("sql",),
                 contract_check: str = "contract", validate: bool = True,
                 describe: Callable[[str], str | None] | None = None, extra_metadata: dict | None = None,
-                ) -> dg.AssetsDefinition:
+                append_on: tuple[str, ...] | None = None) -> dg.AssetsDefinition:
     """A DuckDB table asset: `build` stages its content; the contract gate and the swap happen here.
 
     `validate=False` when the build checks its own input (bronze: the file against its input contract, raising
     InputRefused) and the staged table is raw text that the contract describes only once typed.
+    `append_on`: an append-only table (a ledger). The build stages only the new rows; once they meet the contract
+    they are appended in one transaction, replacing earlier rows with the same values of these columns (a replay
+    of a day replaces that day). A skipped build appends nothing and the table keeps every earlier row.
     """
     asset_key, target, reads, checks = key_of(key), table_name(key), tuple(reads), tuple(checks)
     check_specs = [dg.AssetCheckSpec(contract_check, asset=asset_key, description=f"{target} meets its contract.")]
@@ -240,7 +254,7 @@ def table_asset(key: str, build: Callable[[Build], Built], *, contract: type[pa.
                 skipped, built = skip.reason, Built()
                 if b.staged:
                     drop(con, b.staged)
-                b.stage(contract_select(contract, None))
+                b.stage(contract_select(contract, None))  # empty and typed: appends nothing to a ledger
             except InputRefused as refused:
                 if b.staged:
                     drop(con, b.staged)
@@ -255,7 +269,10 @@ def table_asset(key: str, build: Callable[[Build], Built], *, contract: type[pa.
                 check, failure = contract_failure(contract_check, target, problems)
                 yield check
                 raise failure
-            swap_in(con, b.staged, target)
+            if append_on:
+                built.metadata.setdefault("appended_rows", append_in(con, b.staged, target, append_on))
+            else:
+                swap_in(con, b.staged, target)
             rows = row_count(con, target)
             yield dg.AssetCheckResult(check_name=contract_check, passed=True, metadata={"rows": rows})
             if skipped:
@@ -271,8 +288,7 @@ def table_asset(key: str, build: Callable[[Build], Built], *, contract: type[pa.
                 **{k: metadata_value(v) for k, v in built.metadata.items()},
             }
             if "preview" not in metadata:
-                head = con.execute(f"SELECT * FROM {target} LIMIT {PREVIEW_ROWS}").df()
-                metadata["preview"] = metadata_value(head)
+                metadata["preview"] = metadata_value(preview(con, target))
             yield dg.MaterializeResult(metadata=metadata)
 
     return dg.asset(key=asset_key, deps=[key_of(r) for r in reads], group_name=asset_key.path[0],

@@ -42,6 +42,7 @@ from elv_assets.ml.training import (
     build_serving_model,
     build_value_model,
 )
+from elv_assets.ml.value import VALUE_WINDOW_DAYS
 
 ML_KINDS = {"scikit-learn", "lightgbm", "xgboost"}
 LABELS_KEY, LEAD_FEATURES_KEY, TRAINING_KEY = "gold/lead_labels", "gold/lead_features", "gold/training_table"
@@ -132,7 +133,7 @@ model = artifact_asset(
 
 
 class ValueConfig(dg.Config):
-    value_window_days: int = 60  # a deal won this long after qualifying still counts as the lead's value
+    value_window_days: int = VALUE_WINDOW_DAYS  # a deal won this long after qualifying still counts as its value
     qualified_lead_value: float | None = None  # set to use one known value for every qualified lead
     min_wins: int = 30  # fewer wins to learn from: a pooled mean per campaign instead
     band_se: float = 3.0  # the value check's band: realised within this many standard errors of predicted
@@ -211,11 +212,13 @@ serving_model = artifact_asset(
 
 lead_scores = table_asset(
     SCORES_KEY, build_lead_scores, contract=LeadScores, kinds={"scikit-learn"},
-    reads=[SERVING_MODEL_KEY, LEAD_FEATURES_KEY, LABELS_KEY, TRAINING_KEY],
+    reads=[AS_OF_KEY, SERVING_MODEL_KEY, LEAD_FEATURES_KEY, LABELS_KEY, TRAINING_KEY],
     description=(
         "Every lead, labelled and new, scored by the serving model: p_qualified_14d (calibrated), what it is worth if "
         "it qualifies (the value model), ELV (the two multiplied, in the data's currency), rank, decile, its split, "
-        "the three features that moved its score most and the strongest driver of its value, in plain words."),
+        "the three features that moved its score most and the strongest driver of its value, in plain words; and "
+        "its age-aware p_given_age (1 once qualified; for a young lead the chance left at its age, from the fitted "
+        "qualification-delay curves), which the boards sum."),
 )
 
 

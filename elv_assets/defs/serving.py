@@ -29,7 +29,7 @@ snapshot = artifact_asset(
         "model version, tables, row counts), written to a new folder and switched in with an atomic rename of "
         "manifest.json, so the dashboard never sees half a snapshot and never opens the warehouse. Its tables "
         "keep the column schemas of the assets they come from (listed in `served_from`): one snapshot holds "
-        "thirteen tables, so it has no single schema of its own."),
+        "many tables (SERVING_TABLES in lakehouse/serving.py), so it has no single schema of its own."),
 )
 
 serving_assets = [run_report, snapshot]

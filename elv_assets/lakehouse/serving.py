@@ -26,6 +26,8 @@ import duckdb
 from elv_assets.build import table_name
 from elv_assets.lakehouse.files import atomic_write
 from elv_assets.lakehouse.ingest import sql_str
+from elv_assets.reports.conversions import SERVED_ALSO_READS as CONVERSIONS_ALSO_READ
+from elv_assets.reports.conversions import served_select as served_conversions
 
 MANIFEST = "manifest.json"
 SNAPSHOTS = "snapshots"
@@ -58,8 +60,12 @@ SERVING_TABLES: dict[str, tuple[str, str]] = {
     "budget_recommendation": _whole("gold/budget_recommendation"),
     "feature_drift": _whole("monitoring/feature_drift"),
     "data_quality_report": _whole("monitoring/data_quality_report"),
+    "realised_vs_predicted": _whole("monitoring/realised_vs_predicted"),
+    "elv_history": _whole("monitoring/elv_history"),
+    # the offline conversions the dashboard offers for download: candidate rows, e-mail and phone hashed
+    "conversions": ("gold/lead_scores", served_conversions()),
 }
-SERVED_TABLE_KEYS = sorted({key for key, _ in SERVING_TABLES.values()})
+SERVED_TABLE_KEYS = sorted({key for key, _ in SERVING_TABLES.values()} | set(CONVERSIONS_ALSO_READ))
 
 
 def _exists(con: duckdb.DuckDBPyConnection, query: str) -> bool:

@@ -9,6 +9,7 @@ Writing with CREATE OR REPLACE (not an IO manager's DELETE + INSERT) lets a tabl
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
 import duckdb
 import pandas as pd
@@ -41,17 +42,46 @@ def stage(con: duckdb.DuckDBPyConnection, target: str, select_sql: str) -> str:
     return staged
 
 
-def swap_in(con: duckdb.DuckDBPyConnection, staged: str, target: str) -> None:
-    """Replace `target` by the staging table in one transaction."""
-    name = target.split(".")[1]
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """All of the block's statements, or none of them."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"DROP TABLE IF EXISTS {target}")
-        con.execute(f"ALTER TABLE {staged} RENAME TO {name}")
+        yield
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def swap_in(con: duckdb.DuckDBPyConnection, staged: str, target: str) -> None:
+    """Replace `target` by the staging table in one transaction."""
+    name = target.split(".")[1]
+    with transaction(con):
+        con.execute(f"DROP TABLE IF EXISTS {target}")
+        con.execute(f"ALTER TABLE {staged} RENAME TO {name}")
+
+
+def append_in(con: duckdb.DuckDBPyConnection, staged: str, target: str, key: tuple[str, ...]) -> int:
+    """Append the staging table to `target` in one transaction, replacing the rows of the same `key` values (a
+    replayed day replaces its own rows, never another day's); columns new to `target` are added first. Returns the
+    rows appended."""
+    name = target.split(".")[1]
+    added = row_count(con, staged)
+    with transaction(con):
+        if not table_exists(con, target):
+            con.execute(f"ALTER TABLE {staged} RENAME TO {name}")
+            return added
+        have = set(columns(con, target))
+        for col, sql_type, *_ in con.execute(f"DESCRIBE {staged}").fetchall():
+            if col not in have:
+                con.execute(f'ALTER TABLE {target} ADD COLUMN "{col}" {sql_type}')
+        match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in key)
+        keys = ", ".join(f'"{k}"' for k in key)
+        con.execute(f"DELETE FROM {target} t USING (SELECT DISTINCT {keys} FROM {staged}) s WHERE {match}")
+        con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {staged}")
+        con.execute(f"DROP TABLE {staged}")
+    return added
 
 
 def drop(con: duckdb.DuckDBPyConnection, table: str) -> None:

@@ -2,7 +2,9 @@
 
 The window is the last `window_days` days up to as_of: leads created in it and money spent in it.
 Most of those leads are too young to have qualified yet, which is why the board shows predicted
-qualified leads and predicted ELV beside what has qualified so far. Rank 1 is the best ELV per unit
+qualified leads and predicted ELV beside what has qualified so far. Both are age-aware (ml/age.py): a lead
+that has qualified counts 1, one whose window closed without it 0, and a young one the chance left at its
+age; `predicted_elv_at_creation` keeps the sum of the ELVs scored at creation. Rank 1 is the best ELV per unit
 of spend (predicted ELV where there is no spend); segments with fewer than `min_leads` leads are
 flagged `low_volume` and left unranked, because a handful of leads cannot support a comparison.
 Leads tied to no campaign form one `(unattributed)` row, shown but never ranked.
@@ -35,7 +37,8 @@ def leaderboard_select(level: str, as_of: dt.date, window_days: int, min_leads: 
         WITH leads AS (
             SELECT coalesce({key}, '{UNKNOWN_CAMPAIGN}') AS k, count(*) AS leads,
                    count(*) FILTER (WHERE label = 1) AS qualified_so_far,
-                   sum(p_qualified_14d) AS predicted_qualified, sum(elv) AS predicted_elv{extra_key}
+                   sum(p_given_age) AS predicted_qualified, sum(elv_given_age) AS predicted_elv,
+                   sum(elv) AS predicted_elv_at_creation{extra_key}
             FROM gold.lead_scores
             WHERE created_at >= DATE '{start}' AND created_at < {as_of_end(as_of)}
             GROUP BY 1
@@ -46,7 +49,8 @@ def leaderboard_select(level: str, as_of: dt.date, window_days: int, min_leads: 
             SELECT coalesce(l.k, s.k) AS {key}, s.name AS {name_col}, {"l.campaign_id, " if level == "adset" else ""}
                    s.spend, coalesce(l.leads, 0) AS leads, coalesce(l.qualified_so_far, 0) AS qualified_so_far,
                    coalesce(l.predicted_qualified, 0) AS predicted_qualified,
-                   coalesce(l.predicted_elv, 0) AS predicted_elv
+                   coalesce(l.predicted_elv, 0) AS predicted_elv,
+                   coalesce(l.predicted_elv_at_creation, 0) AS predicted_elv_at_creation
             FROM leads l FULL JOIN spend s ON l.k = s.k
         ), measured AS (
             SELECT *, predicted_elv / nullif(spend, 0) AS elv_per_spend, spend / nullif(leads, 0) AS cpl,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from elv_assets.build import Build, Built, Skip
@@ -32,9 +33,10 @@ from elv_assets.lakehouse.ingest import (
 )
 from elv_assets.lakehouse.validation import FileReport, cross_file_checks, inspect_file
 from elv_assets.lakehouse.warehouse import columns, latest_dates, resolve_as_of
+from elv_assets.ml.age import DelayModel, fit_delays, p_given_age
 from elv_assets.ml.bundle import ALL_MATURE, ModelBundle, score_frame
 from elv_assets.ml.features import attribute_kinds, lead_attribute_columns, lead_features_select
-from elv_assets.ml.labels import NO_LEADS
+from elv_assets.ml.labels import NO_LEADS, as_of_end
 
 OUTPUT_COLUMNS = ["lead_id", "created_at", "campaign_id", "adset_id", "join_method", "p_qualified_14d",
                   "expected_value_if_qualified", "elv", "rank", "decile", "reason_1", "reason_2", "reason_3",
@@ -220,18 +222,37 @@ def _folder_campaigns(con: duckdb.DuckDBPyConnection, has_ads: bool, has_outcome
     """).df()
 
 
+def age_aware(df: pd.DataFrame, p: np.ndarray, as_of, window_days: int,
+              columns: list[str]) -> tuple[np.ndarray, np.ndarray, DelayModel]:
+    """Each lead's age (days, at the end of the as-of day) and its age-aware probability (ml/age.py), with the delay
+    model fitted on the frame's mature positives. `df` holds the lead features with label, mature, days_to_qualify."""
+    end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    age = ((end - pd.to_datetime(df["created_at"])) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    positives = df[df["mature"].astype(bool) & (df["label"] == 1)]
+    delays = fit_delays(positives, window_days, columns)
+    segments = df[delays.column] if delays.column is not None else None
+    return age, p_given_age(p, df["label"], df["mature"].to_numpy(dtype=bool), delays.cdf(age, segments)), delays
+
+
+def segment_columns(bundle: ModelBundle) -> list[str]:
+    """The lead columns the delay curves may be split by: the serving model's categorical inputs (never a column the
+    leakage guard left out) and the platform."""
+    return list(dict.fromkeys(["platform", *bundle.columns.categorical]))
+
+
 def build_lead_scores(b: Build) -> Built:
-    """gold.lead_scores: every lead, labelled and new, scored by the serving model."""
+    """gold.lead_scores: every lead, labelled and new, scored by the serving model; with its age-aware probability."""
     if not b.con.execute("SELECT count(*) FROM gold.lead_features").fetchall()[0][0]:
         raise Skip(NO_LEADS)
     if not b.has(SERVING_MODEL_KEY):
         raise Skip(b.skipped_because(SERVING_MODEL_KEY) or "No serving model yet: it is trained once enough leads "
                    "are labelled (the weekly_retrain job, or `elv run`).")
     bundle: ModelBundle = b.load(SERVING_MODEL_KEY)
-    df = b.fetch("""
-        SELECT f.*, l.label, coalesce(t.split, 'unlabeled') AS split
+    df = b.fetch(f"""
+        SELECT f.*, l.label, l.mature, l.days_to_qualify, coalesce(t.split, 'unlabeled') AS split
         FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id)
         LEFT JOIN gold.training_table t USING (lead_id)
+        WHERE f.created_at < {as_of_end(b.as_of)}
         ORDER BY f.created_at, f.lead_id""")
     missing = bundle.can_score(df)
     if missing:
@@ -239,12 +260,23 @@ def build_lead_scores(b: Build) -> Built:
                    "Re-train (materialise ml/*) to replace it.")
     learned = (df["created_at"] <= pd.Timestamp(bundle.trained_until)) if bundle.trained_on == ALL_MATURE else None
     scored = score_frame(bundle, df, learned_from=learned)
+    age, p_now, delays = age_aware(df, scored["p_qualified_14d"].to_numpy(), b.as_of, bundle.window_days,
+                                   segment_columns(bundle))
+    scored["age_days"] = age.round(3)
+    scored["p_given_age"] = p_now
+    scored["elv_given_age"] = p_now * scored["expected_value_if_qualified"].to_numpy()
+    scored["model_version"] = bundle.run_id or bundle.kind
     out = pd.concat([df[["lead_id", "created_at", "campaign_id", "adset_id", "split", "label"]],
                      scored.drop(columns="lead_id")], axis=1)
     b.stage_frame(out.sort_values("rank"))
     by_split = out.groupby("split").agg(leads=("lead_id", "size"), mean_p=("p_qualified_14d", "mean"),
                                         elv=("elv", "sum"))
+    open_window = ~df["mature"].astype(bool).to_numpy()
     return Built(metadata={"model": bundle.kind, "model_run": bundle.run_id,
                            "scored_by": out["scored_by"].value_counts().to_dict(),
                            "total_elv": round(float(out["elv"].sum()), 2),
+                           "delays": delays.describe(), "delay_medians": delays.medians(),
+                           "open_window_leads": int(open_window.sum()),
+                           "open_window_p_at_creation": round(float(out["p_qualified_14d"][open_window].sum()), 1),
+                           "open_window_p_given_age": round(float(p_now[open_window].sum()), 1),
                            "by_split": by_split.round(4).reset_index()})

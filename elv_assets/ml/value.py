@@ -64,6 +64,8 @@ NO_REVENUE = "no revenue"  # the source when no deal value is on record: each qu
 PRIOR_LEADS = 20.0  # pseudo-leads pulling a small campaign's pooled mean to the overall one
 
 
+VALUE_WINDOW_DAYS = 60  # default: a deal won this long after qualifying still counts as the lead's value
+
 def value_columns(cols: FeatureColumns, sources: tuple[str, ...] = SOURCE_FIELDS) -> FeatureColumns:
     """The value model reads the lead's own fields and its source (to the depth given), not the ad-delivery
     features."""

@@ -531,3 +531,57 @@ def pick(u: np.ndarray, mix: np.ndarray, row: np.ndarray) -> np.ndarray:
 class LeadCounter:
     next_no: int = 1
     width: int = 7
+
+
+# --- the lead rows every world writes alike ------------------------------------------------------------------
+
+def count_device_drift(stats: dict[str, float], device: np.ndarray, day: np.ndarray, days: int) -> None:
+    """The mobile share before and during the last DRIFT_DAYS, for the world's summary."""
+    drift = day >= days - DRIFT_DAYS
+    stats["mobile_before"] += int((device[~drift] == 0).sum())
+    stats["leads_before"] += int((~drift).sum())
+    stats["mobile_drift"] += int((device[drift] == 0).sum())
+    stats["leads_drift"] += int(drift.sum())
+
+
+def source_columns(w: World, rng: np.random.Generator, lead_no: np.ndarray, created: np.ndarray, camp: np.ndarray,
+                   s: np.ndarray, ad: np.ndarray) -> dict:
+    """The lead's number, creation time and source as the CRM captured it: ids, ad id only, utm only, a retyped
+    campaign name, or nothing (LEAD_GROUPS). Draws from `rng` in a fixed order, so a world stays reproducible."""
+    n = len(lead_no)
+    group = pick(rng.random(n), LEAD_GROUPS[None, :], np.zeros(n, dtype=int))
+    none = np.full(n, -1)
+    utm_content = np.where(group <= 2, ad, np.where(group == 4, len(w.ad_ids) + s * 2 + rng.integers(0, 2, n), -1))
+    orphan_utm = [v for slug in w.as_slugs for v in (f"{slug}_old", f"copy_of_{slug}")]
+    variants = []
+    for name in w.camp_names:
+        variants += [name.lower(), name.upper(), " " + name.replace(" ", "  ") + " ", name.lower().replace(" | ", " |  ")]
+    return {
+        "lead_no": lead_no,
+        "created_at": np.datetime64(w.start.isoformat(), "s") + created.astype("timedelta64[s]"),
+        "campaign_id": cat(np.where(group == 0, camp, none), w.camp_ids),
+        "adset_id": cat(np.where(group == 0, s, none), w.as_ids),
+        "ad_id": cat(np.where(group <= 1, ad, none), w.ad_ids),
+        "utm_campaign": cat(camp, w.camp_slugs),
+        "utm_content": cat(utm_content, w.ad_utm + orphan_utm),
+        "campaign_name": cat(np.where(group == 3, camp * 4 + rng.integers(0, 4, n), none), variants),
+    }
+
+
+def write_outcomes(sink: Sink, w: World, lead_no: np.ndarray, lead_id: str, q_at: np.ndarray, q_obs: np.ndarray,
+                   b_at: np.ndarray, b_obs: np.ndarray, won_at: np.ndarray, w_obs: np.ndarray,
+                   revenue: np.ndarray) -> None:
+    """outcomes.csv: one row per observed qualification, with its booking and won deal where observed."""
+    base, nat = np.datetime64(w.start.isoformat(), "s"), np.datetime64("NaT", "s")
+
+    def stamp(at: np.ndarray, observed: np.ndarray) -> np.ndarray:
+        return np.where(observed, base + at.astype("timedelta64[s]"), nat)
+
+    outcomes = pd.DataFrame({
+        "lead_no": lead_no[q_obs],
+        "qualified_at": stamp(q_at, q_obs)[q_obs],
+        "booked_at": stamp(b_at, b_obs)[q_obs],
+        "won_at": stamp(won_at, w_obs)[q_obs],
+        "revenue": np.where(w_obs, revenue, np.nan)[q_obs],
+    })
+    sink.write(outcomes, f"SELECT {lead_id}, qualified_at, booked_at, won_at, revenue::DECIMAL(14, 2) AS revenue FROM t")

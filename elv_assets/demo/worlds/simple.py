@@ -36,7 +36,6 @@ from elv_assets.demo.worlds.common import (
     JOB_LEVELS,
     JOB_MIX,
     LEAD_DUPLICATE_SHARE,
-    LEAD_GROUPS,
     MOBILE_SHARE,
     PLATFORM_QUALITY,
     TABLET_OF_REST,
@@ -45,8 +44,11 @@ from elv_assets.demo.worlds.common import (
     Sink,
     World,
     cat,
+    count_device_drift,
     pick,
+    source_columns,
     with_duplicates,
+    write_outcomes,
 )
 
 NAME = "simple"
@@ -134,31 +136,11 @@ def leads_block(
     stats["qualified_observed"] += int(q_obs.sum())
     stats["qualified_late"] += int((q_obs & (q_delay > QUAL_WINDOW_DAYS)).sum())
     stats["won"] += int(w_obs.sum())
-    drift = day >= days - DRIFT_DAYS
-    stats["mobile_before"] += int((device[~drift] == 0).sum())
-    stats["leads_before"] += int((~drift).sum())
-    stats["mobile_drift"] += int((device[drift] == 0).sum())
-    stats["leads_drift"] += int(drift.sum())
+    count_device_drift(stats, device, day, days)
 
     # how the CRM captured the source: ids, ad id only, utm only, a retyped campaign name, or nothing
-    group = pick(rng.random(n), LEAD_GROUPS[None, :], np.zeros(n, dtype=int))
-    n_ad = len(w.ad_ids)
-    none = np.full(n, -1)
-    utm_content = np.where(group <= 2, ad, np.where(group == 4, n_ad + s * 2 + rng.integers(0, 2, n), -1))
-    orphan_utm = [v for slug in w.as_slugs for v in (f"{slug}_old", f"copy_of_{slug}")]
-    variants = []
-    for name in w.camp_names:
-        variants += [name.lower(), name.upper(), " " + name.replace(" ", "  ") + " ", name.lower().replace(" | ", " |  ")]
-    base = np.datetime64(w.start.isoformat(), "s")
     leads = pd.DataFrame({
-        "lead_no": lead_no,
-        "created_at": base + created.astype("timedelta64[s]"),
-        "campaign_id": cat(np.where(group == 0, camp, none), w.camp_ids),
-        "adset_id": cat(np.where(group == 0, s, none), w.as_ids),
-        "ad_id": cat(np.where(group <= 1, ad, none), w.ad_ids),
-        "utm_campaign": cat(camp, w.camp_slugs),
-        "utm_content": cat(utm_content, w.ad_utm + orphan_utm),
-        "campaign_name": cat(np.where(group == 3, camp * 4 + rng.integers(0, 4, n), none), variants),
+        **source_columns(w, rng, lead_no, created, camp, s, ad),
         "form": cat(form, FORMS),
         "country": cat(country, COUNTRIES),
         "device": cat(device, DEVICES),
@@ -170,20 +152,7 @@ def leads_block(
     rows = with_duplicates(n, LEAD_DUPLICATE_SHARE, rng)
     sinks["leads.csv"].write(leads.iloc[rows], f"SELECT {lead_id}, * EXCLUDE (lead_no) FROM t")
 
-    nat = np.datetime64("NaT", "s")
-
-    def stamp(at: np.ndarray, observed: np.ndarray) -> np.ndarray:
-        return np.where(observed, base + at.astype("timedelta64[s]"), nat)
-
-    outcomes = pd.DataFrame({
-        "lead_no": lead_no[q_obs],
-        "qualified_at": stamp(q_at, q_obs)[q_obs],
-        "booked_at": stamp(b_at, b_obs)[q_obs],
-        "won_at": stamp(won_at, w_obs)[q_obs],
-        "revenue": np.where(w_obs, revenue, np.nan)[q_obs],
-    })
-    sinks["outcomes.csv"].write(
-        outcomes, f"SELECT {lead_id}, qualified_at, booked_at, won_at, revenue::DECIMAL(14, 2) AS revenue FROM t")
+    write_outcomes(sinks["outcomes.csv"], w, lead_no, lead_id, q_at, q_obs, b_at, b_obs, won_at, w_obs, revenue)
     truth = pd.DataFrame({"lead_no": lead_no, "p": np.round(p14, 6), "v": np.round(value_true, 6)})
     sinks["truth/leads_truth.csv"].write(
         truth, f"SELECT {lead_id}, p::DECIMAL(9, 6) AS p_qualified_true, v::DECIMAL(18, 6) AS value_true FROM t")

@@ -105,7 +105,6 @@ from elv_assets.demo.worlds.common import (
     JOB_LEVELS,
     JOB_MIX,
     LEAD_DUPLICATE_SHARE,
-    LEAD_GROUPS,
     MOBILE_SHARE,
     PLATFORM_QUALITY,
     TABLET_OF_REST,
@@ -114,9 +113,12 @@ from elv_assets.demo.worlds.common import (
     Sink,
     World,
     cat,
+    count_device_drift,
     per_adset,
     pick,
+    source_columns,
     with_duplicates,
+    write_outcomes,
 )
 
 NAME = "v2"
@@ -388,31 +390,11 @@ def leads_block(
     stats["qualified_late"] += int((q_obs & (q_delay > QUAL_WINDOW_DAYS)).sum())
     stats["won"] += int(w_obs.sum())
     stats["revenue"] += float(revenue[w_obs].sum())
-    drift = day >= days - DRIFT_DAYS
-    stats["mobile_before"] += int((device[~drift] == 0).sum())
-    stats["leads_before"] += int((~drift).sum())
-    stats["mobile_drift"] += int((device[drift] == 0).sum())
-    stats["leads_drift"] += int(drift.sum())
+    count_device_drift(stats, device, day, days)
 
     # --- how the CRM captured the source (as in v1) and the rows ----------------------------------------
-    group = pick(rng.random(n), LEAD_GROUPS[None, :], np.zeros(n, dtype=int))
-    n_ad = len(w.ad_ids)
-    none = np.full(n, -1)
-    utm_content = np.where(group <= 2, ad, np.where(group == 4, n_ad + s * 2 + rng.integers(0, 2, n), -1))
-    orphan_utm = [v for slug in w.as_slugs for v in (f"{slug}_old", f"copy_of_{slug}")]
-    variants = []
-    for name in w.camp_names:
-        variants += [name.lower(), name.upper(), " " + name.replace(" ", "  ") + " ", name.lower().replace(" | ", " |  ")]
-    base = np.datetime64(w.start.isoformat(), "s")
     leads = pd.DataFrame({
-        "lead_no": lead_no,
-        "created_at": base + created.astype("timedelta64[s]"),
-        "campaign_id": cat(np.where(group == 0, camp, none), w.camp_ids),
-        "adset_id": cat(np.where(group == 0, s, none), w.as_ids),
-        "ad_id": cat(np.where(group <= 1, ad, none), w.ad_ids),
-        "utm_campaign": cat(camp, w.camp_slugs),
-        "utm_content": cat(utm_content, w.ad_utm + orphan_utm),
-        "campaign_name": cat(np.where(group == 3, camp * 4 + rng.integers(0, 4, n), none), variants),
+        **source_columns(w, rng, lead_no, created, camp, s, ad),
         "form": cat(form, FORMS),
         "country": cat(country, COUNTRIES),
         "device": cat(device, DEVICES),
@@ -438,20 +420,7 @@ def leads_block(
                sales_stage, gclid, fbclid, {pii.email_sql()} AS email, {pii.phone_sql()} AS phone
         FROM t""")
 
-    nat = np.datetime64("NaT", "s")
-
-    def stamp(at: np.ndarray, observed: np.ndarray) -> np.ndarray:
-        return np.where(observed, base + at.astype("timedelta64[s]"), nat)
-
-    outcomes = pd.DataFrame({
-        "lead_no": lead_no[q_obs],
-        "qualified_at": stamp(q_at, q_obs)[q_obs],
-        "booked_at": stamp(b_at, b_obs)[q_obs],
-        "won_at": stamp(closed_at, w_obs)[q_obs],
-        "revenue": np.where(w_obs, revenue, np.nan)[q_obs],
-    })
-    sinks["outcomes.csv"].write(
-        outcomes, f"SELECT {lead_id}, qualified_at, booked_at, won_at, revenue::DECIMAL(14, 2) AS revenue FROM t")
+    write_outcomes(sinks["outcomes.csv"], w, lead_no, lead_id, q_at, q_obs, b_at, b_obs, closed_at, w_obs, revenue)
     truth = pd.DataFrame({"lead_no": lead_no, "p": np.round(p14, 6), "v": np.round(value_true, 6),
                           "vq": np.round(value_if_q, 6), "pe": np.round(p_ever, 6)})
     sinks["truth/leads_truth.csv"].write(truth, f"""

@@ -152,6 +152,6 @@ def test_matured_cohorts_are_judged_against_the_binomial_band_of_their_predictio
     assert whole.loc["2026-01-19", "status"] == "maturing" and pd.isna(whole.loc["2026-01-19", "versus_band"])
     assert whole.loc["2026-01-05", "band_low"] < 400 < whole.loc["2026-01-05", "band_high"]
     assert whole.loc["2026-01-19", "expected_roc_auc"] == pytest.approx(0.5)  # one p for all: no ranking
-    check = band_check(table, leads, level=0.99, recent=4)
+    check = band_check(table, level=0.99, recent=4)
     assert not check.passed and "2026-01-12" in check.description
-    assert band_check(table[table.cohort_week < "2026-01-12"], leads, 0.99, 4).passed
+    assert band_check(table[table.cohort_week < "2026-01-12"], 0.99, 4).passed

@@ -164,7 +164,7 @@ def realised_vs_predicted(leads: pd.DataFrame, level: float = 0.9) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def band_check(table: pd.DataFrame, leads: pd.DataFrame, level: float, recent: int) -> Check:
+def band_check(table: pd.DataFrame, level: float, recent: int) -> Check:
     """The latest `recent` matured cohorts (all campaigns) against their band at `level`."""
     cohorts = table[(table["campaign_id"] == ALL_CAMPAIGNS) & (table["status"] == "matured")]
     judged = cohorts.sort_values("cohort_week").tail(recent)
@@ -174,8 +174,7 @@ def band_check(table: pd.DataFrame, leads: pd.DataFrame, level: float, recent: i
             "(replay past days with `elv run --as-of` to fill the ledger's history)."))
     rows = []
     for _, c in judged.iterrows():
-        g = leads[leads["cohort_week"] == c["cohort_week"]]
-        lo, hi = binom.ppf([(1 - level) / 2, (1 + level) / 2], len(g), float(g["p"].mean()))
+        lo, hi = binom.ppf([(1 - level) / 2, (1 + level) / 2], c["leads"], c["predicted_qualified"] / c["leads"])
         rows.append({"cohort_week": str(c["cohort_week"])[:10], "leads": int(c["leads"]),
                      "predicted": round(float(c["predicted_qualified"]), 1), "band": f"{lo:.0f} to {hi:.0f}",
                      "qualified": int(c["qualified"]), "inside": bool(lo <= c["qualified"] <= hi)})
@@ -202,7 +201,7 @@ def build_realised_vs_predicted(b: Build) -> Built:
     leads = b.fetch(ledger_leads_select(b.as_of, b.chain.label_window_days, value_window))
     table = realised_vs_predicted(leads, cfg.band_level)
     b.stage_frame(table, typed=True)
-    check = band_check(table, leads, cfg.check_level, cfg.judged_cohorts)
+    check = band_check(table, cfg.check_level, cfg.judged_cohorts)
     cells = table[(table["campaign_id"] != ALL_CAMPAIGNS) & (table["status"] == "matured")]
     inside = (cells["versus_band"] == "inside").mean() if len(cells) else None
     return Built(checks=[check], metadata={

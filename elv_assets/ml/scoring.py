@@ -36,7 +36,7 @@ from elv_assets.lakehouse.warehouse import columns, latest_dates, resolve_as_of
 from elv_assets.ml.age import DelayModel, fit_delays, p_given_age
 from elv_assets.ml.bundle import ALL_MATURE, ModelBundle, score_frame
 from elv_assets.ml.features import attribute_kinds, lead_attribute_columns, lead_features_select
-from elv_assets.ml.labels import NO_LEADS, as_of_end
+from elv_assets.ml.labels import NO_LEADS
 
 OUTPUT_COLUMNS = ["lead_id", "created_at", "campaign_id", "adset_id", "join_method", "p_qualified_14d",
                   "expected_value_if_qualified", "elv", "rank", "decile", "reason_1", "reason_2", "reason_3",
@@ -248,11 +248,10 @@ def build_lead_scores(b: Build) -> Built:
         raise Skip(b.skipped_because(SERVING_MODEL_KEY) or "No serving model yet: it is trained once enough leads "
                    "are labelled (the weekly_retrain job, or `elv run`).")
     bundle: ModelBundle = b.load(SERVING_MODEL_KEY)
-    df = b.fetch(f"""
+    df = b.fetch("""
         SELECT f.*, l.label, l.mature, l.days_to_qualify, coalesce(t.split, 'unlabeled') AS split
         FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id)
         LEFT JOIN gold.training_table t USING (lead_id)
-        WHERE f.created_at < {as_of_end(b.as_of)}
         ORDER BY f.created_at, f.lead_id""")
     missing = bundle.can_score(df)
     if missing:

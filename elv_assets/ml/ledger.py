@@ -190,11 +190,16 @@ def band_check(table: pd.DataFrame, level: float, recent: int) -> Check:
         metadata={"cohorts": pd.DataFrame(rows), "level": level})
 
 
-def build_realised_vs_predicted(b: Build) -> Built:
-    cfg = b.config
+def require_ledger(b: Build) -> None:
+    """Skip, saying why, while the ledger holds no prediction."""
     if not b.con.execute(f"SELECT count(*) FROM {LEDGER}").fetchall()[0][0]:
         raise Skip(b.skipped_because("monitoring/prediction_ledger")
                    or "The prediction ledger is empty: it fills as scoring runs record their predictions.")
+
+
+def build_realised_vs_predicted(b: Build) -> Built:
+    cfg = b.config
+    require_ledger(b)
     # the value window the value model learned with (its artefact records it), so both judge value alike
     value_window = (b.load(VALUE_KEY) or {}).get("value_window_days", VALUE_WINDOW_DAYS) if b.has(VALUE_KEY) \
         else VALUE_WINDOW_DAYS
@@ -218,9 +223,7 @@ def build_elv_history(b: Build) -> Built:
     """Per as-of date in the ledger and campaign: the leads created in the window before it, their predicted ELV
     (at creation) and the spend of those days."""
     window = int(b.chain.label_window_days)
-    if not b.con.execute(f"SELECT count(*) FROM {LEDGER}").fetchall()[0][0]:
-        raise Skip(b.skipped_because("monitoring/prediction_ledger")
-                   or "The prediction ledger is empty: it fills as scoring runs record their predictions.")
+    require_ledger(b)
     b.stage(f"""
         WITH days AS (SELECT DISTINCT as_of_date FROM {LEDGER} WHERE as_of_date <= DATE '{b.as_of}'),
         leads AS (

@@ -166,3 +166,56 @@ def test_days_after_the_ad_export_ends_are_unknown_not_zero():
     assert features.loc["L1", "adset_spend_7d"] == 70.0  # 3..9 March
     assert features.loc["L1", "adset_pace_7d"] == 0.5  # against 7 days of its 20 a day budget
     assert pd.isna(features.loc["L2", "adset_spend_7d"]) and pd.isna(features.loc["L2", "adset_active_days_28d"])
+
+
+def _toy_leads(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"lead_id": [f"L{i:05d}" for i in range(n)],
+                       "created_at": pd.Timestamp("2026-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 90, n)), "D"),
+                       "pages": rng.gamma(2.0, 2.0, n), "job_level": rng.choice(["entry", "manager", "director"], n)})
+    logit = -1.5 + 0.3 * np.sin(df["pages"]) + (df["job_level"] == "director") * 1.2
+    df["label"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return df
+
+
+@pytest.mark.parametrize("kind", ["logistic", "lightgbm", "xgboost"])
+def test_contributions_add_up_to_the_probability_the_model_gives(kind):
+    """Scoring with reasons takes the probability from the contributions (one pass over the trees): the same
+    probability as predict_proba."""
+    from elv_assets.ml import models as M
+    from elv_assets.ml.features import FeatureColumns
+
+    df = _toy_leads()
+    cols = FeatureColumns(["pages"], ["job_level"])
+    recipe, pipe, _ = M.fit_kind(kind, df, df["label"].to_numpy(), cols, 7)
+    contrib, margin = M.contributions_and_margin(pipe, df, recipe.columns)
+    assert contrib.shape == (len(df), 2)
+    np.testing.assert_allclose(1 / (1 + np.exp(-margin)), M.raw_probability(pipe, df, recipe.columns), atol=1e-6)
+
+
+def test_uniform_spline_is_scikit_learns_spline_basis_built_sparse():
+    from sklearn.preprocessing import SplineTransformer
+
+    from elv_assets.ml.models import UniformSpline
+
+    rng = np.random.default_rng(3)
+    X = np.c_[rng.random(500), rng.normal(size=500)]
+    outside = np.array([[1.7, -9.0], [-0.2, 9.0], [X[:, 0].max(), X[:, 1].min()]])  # beyond and at the edges
+    ours, theirs = UniformSpline(5).fit(X), SplineTransformer(n_knots=5, degree=3).fit(X)
+    for rows in (X, outside):
+        np.testing.assert_allclose(ours.transform(rows).toarray(), theirs.transform(rows), atol=1e-12)
+    assert ours.n_features_out_ == theirs.n_features_out_
+
+
+def test_fit_sample_keeps_every_day_and_the_same_leads_every_time():
+    from elv_assets.ml.sampling import sample_rows, sample_share, sample_where
+
+    df = _toy_leads(20000)
+    assert sample_rows(df, cap=len(df)) is df and sample_where(sample_share(10, 10)) == "TRUE"
+    kept = sample_rows(df, cap=5000)
+    assert 4500 < len(kept) < 5500 and kept.equals(sample_rows(df, cap=5000))
+    share_by_month = kept.groupby(kept["created_at"].dt.month).size() / df.groupby(df["created_at"].dt.month).size()
+    assert share_by_month.between(0.2, 0.3).all()  # the same share of every period, not the oldest leads
+    con = duckdb.connect()
+    in_sql = con.execute(f"SELECT count(*) FROM df WHERE {sample_where(sample_share(len(df), 5000))}").fetchall()[0][0]
+    assert 4500 < in_sql < 5500

@@ -14,20 +14,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
-import pandas as pd
-import pandera.errors as pa_errors
 
 from elv_assets.contracts.inputs import (
     INPUT_FILES,
     LEAD_SOURCE_COLUMNS,
     InputFile,
     column_specs,
-    model_columns_sql,
 )
+from elv_assets.contracts.sql import contract_problems_sql
 from elv_assets.lakehouse.ingest import (
     LINE_COLUMN,
     UnreadableFile,
-    fetch_frame,
     load_raw,
     problem_expr,
     quote_ident,
@@ -253,24 +250,24 @@ def _date_ranges(con, report, typed, specs, present) -> None:
 
 
 def _duplicates(con, report, typed, spec: InputFile, present) -> None:
+    """Exact duplicate rows, and keys with different values, in one grouping by the key: identical rows share
+    their key, so per key the rows beyond its distinct contents are exact duplicates, and a key with more than one
+    distinct content is a conflict (contents compared by a 64-bit hash of the whole row)."""
     data_cols = ", ".join(quote_ident(c) for c in present)
-    exact = con.execute(
-        f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) n FROM {typed} GROUP BY {data_cols} HAVING n > 1)"
-    ).fetchall()[0][0]
+    exact, conflicts, examples = con.execute(
+        f"""SELECT coalesce(sum(n - d), 0), count(*) FILTER (d > 1), list(k ORDER BY k) FILTER (d > 1)[1:{EXAMPLES}]
+            FROM (SELECT concat_ws(' | ', {spec.key_sql}) k, count(*) n, count(DISTINCT hash({data_cols})) d
+                  FROM {typed} GROUP BY {spec.key_sql})"""
+    ).fetchall()[0]
     if exact:
         report.add("warning", "exact duplicate rows (silver keeps one)", count=int(exact))
     # The key silver deduplicates on, so the report counts exactly the rows silver will drop.
-    conflicts = con.execute(
-        f"""SELECT count(*), list(k ORDER BY k)[1:{EXAMPLES}] FROM (
-              SELECT concat_ws(' | ', {spec.key_sql}) k FROM (SELECT DISTINCT {data_cols}, {spec.key_sql} FROM {typed})
-              GROUP BY {spec.key_sql} HAVING count(*) > 1)"""
-    ).fetchall()[0]
-    if conflicts[0]:
+    if conflicts:
         report.add(
             "warning",
             f"the same key ({', '.join(spec.keys)}) with different values (silver keeps the last line)",
-            count=int(conflicts[0]),
-            examples=[str(v) for v in conflicts[1]],
+            count=int(conflicts),
+            examples=[str(v) for v in examples],
         )
 
 
@@ -311,34 +308,18 @@ def _file_rules(con, report, name, typed, present) -> None:
 
 
 def _pandera(con, report: FileReport, spec: InputFile, typed: str) -> None:
-    """The pandera contract itself: dtypes and value checks (ranges, allowed values, frame rules)."""
-    # Only the contract's own columns: extras are kept as text and have no rule to check.
-    df = fetch_frame(con, f"SELECT {model_columns_sql(spec.model)}, {LINE_COLUMN} FROM {typed}").set_index(LINE_COLUMN)
-    try:
-        spec.model.validate(df, lazy=True)
-    except pa_errors.SchemaErrors as exc:
-        for problem in failures_to_problems(exc.failure_cases, skip_checks=("not_nullable",)):
-            report.problems.append(problem)
+    """The pandera contract itself (dtypes and value checks: ranges, allowed values, frame rules), checked in
+    DuckDB over every row (contracts/sql.py); blank required values are reported above."""
+    report.problems += contract_problems(con, spec.model, typed, line=LINE_COLUMN, skip=("not_nullable",))
 
 
-def failures_to_problems(failure_cases: pd.DataFrame, skip_checks: tuple[str, ...] = ()) -> list[Problem]:
-    """pandera failure cases, grouped per column and check, as Problems with example lines."""
-    problems = []
-    fc = failure_cases.copy()
-    fc["column"] = fc["column"].fillna("")
-    for (column, check), group in fc.groupby(["column", "check"], sort=True):
-        if check in skip_checks:
-            continue
-        idx = pd.to_numeric(group["index"], errors="coerce").dropna().astype(int).tolist()
-        problems.append(Problem(
-            "error",
-            f"fails contract check {check}",
-            column or None,
-            count=len(group),
-            lines=sorted(idx)[:EXAMPLES],
-            examples=[_show(v) for v in group["failure_case"].head(EXAMPLES)],
-        ))
-    return problems
+def contract_problems(con, model, table: str, line: str | None = None, skip: tuple[str, ...] = (),
+                      line_offset: int = 0) -> list[Problem]:
+    """`table` against `model`'s contract as Problems with example lines (row numbers + `line_offset` when the
+    table has no line column)."""
+    return [Problem("error", f"fails contract check {p.check}", p.column, count=p.count,
+                    lines=[r + line_offset for r in p.rows], examples=[_show(v) for v in p.values])
+            for p in contract_problems_sql(con, model, table, line, skip)]
 
 
 def _show(value) -> str:

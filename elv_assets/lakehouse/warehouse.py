@@ -13,13 +13,11 @@ from contextlib import contextmanager
 
 import duckdb
 import pandas as pd
-import pandera.errors as pa_errors
 import pandera.pandas as pa
 
 from elv_assets.build import Build, Built
-from elv_assets.contracts.inputs import model_columns_sql
-from elv_assets.lakehouse.ingest import fetch_frame
-from elv_assets.lakehouse.validation import Problem, failures_to_problems
+from elv_assets.lakehouse.validation import Problem
+from elv_assets.lakehouse.validation import contract_problems as sql_contract_problems
 
 SCHEMAS = ("bronze", "silver", "gold", "monitoring")
 
@@ -158,15 +156,9 @@ def stage_frame(con: duckdb.DuckDBPyConnection, target: str, frame: pd.DataFrame
 
 
 def contract_problems(con: duckdb.DuckDBPyConnection, model: type[pa.DataFrameModel], staged: str) -> list[Problem]:
-    """The staged table checked against its pandera contract: [] when it passes. Row numbers + 2 read as the line
-    a spreadsheet of the table would show."""
-    df = fetch_frame(con, f"SELECT {model_columns_sql(model)} FROM {staged}")
-    try:
-        model.validate(df, lazy=True)
-    except pa_errors.SchemaErrors as exc:
-        fc = exc.failure_cases
-        return failures_to_problems(fc.assign(index=pd.to_numeric(fc["index"], errors="coerce") + 2))
-    return []
+    """The staged table checked against its pandera contract, in DuckDB (contracts/sql.py): [] when it passes.
+    Row numbers + 2 read as the line a spreadsheet of the table would show."""
+    return sql_contract_problems(con, model, staged, line_offset=2)
 
 
 def build_as_of_date(b: Build) -> Built:

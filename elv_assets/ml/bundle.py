@@ -15,7 +15,7 @@ from elv_assets.ml.elv import rank_and_decile, reasons
 from elv_assets.ml.features import FeatureColumns
 from elv_assets.ml.models import (
     Recipe,
-    contributions,
+    contributions_and_margin,
     fit_recipe,
     raw_probability,
     transform,
@@ -24,6 +24,7 @@ from elv_assets.ml.models import (
 from elv_assets.ml.selection import PairedDifference, paired_bootstrap
 from elv_assets.ml.value import ValueModel, value_reasons
 
+TEST_PREDICTIONS = "test_predictions"  # the evaluation's probabilities per test lead (not for reports)
 HELD_OUT = "train split"  # a bundle fitted on the train split: what is evaluated and compared
 ALL_MATURE = "all mature leads"  # the recipe refitted on every mature lead: what serves
 
@@ -47,6 +48,8 @@ class ModelBundle:
     # The mature leads a refitted model learned from, with their cross-fitted (out-of-sample) probabilities.
     out_of_fold_ids: np.ndarray | None = None
     out_of_fold_p: np.ndarray | None = None
+    # When the refit read a sample of the mature leads (ml/sampling.py): the ids it learned from; None: all of them.
+    learned_ids: np.ndarray | None = None
 
     @property
     def kind(self) -> str:
@@ -76,13 +79,34 @@ class ModelBundle:
 SCORED_BY = ("serving model", "out of fold", "in sample")
 
 
+SCORE_CHUNK = 200_000  # leads scored at a time: the model inputs and contributions of a million leads are gigabytes
+
+
 def score_frame(bundle: ModelBundle, df: pd.DataFrame, with_reasons: bool = True,
                 learned_from: pd.Series | None = None) -> pd.DataFrame:
     """p_qualified, the value of a qualified lead, ELV, rank, decile and reasons for every row of a lead-features
     frame. `learned_from` (the pipeline's, per row: did the serving model learn from this lead?) switches those
-    leads to their out-of-fold probability, so no lead is scored by a model that learned from it."""
+    leads to their out-of-fold probability, so no lead is scored by a model that learned from it. Scored
+    SCORE_CHUNK leads at a time (memory stays that of one chunk), ranked over all of them."""
+    parts = [_score_rows(bundle, df.iloc[i:i + SCORE_CHUNK], with_reasons,
+                         None if learned_from is None else learned_from.iloc[i:i + SCORE_CHUNK])
+             for i in range(0, max(len(df), 1), SCORE_CHUNK)]
+    out = pd.concat(parts) if len(parts) > 1 else parts[0]
+    rank, decile = rank_and_decile(out["elv"].to_numpy(), df["lead_id"])
+    out.insert(4, "rank", rank)
+    out.insert(5, "decile", decile)
+    return out
+
+
+def _score_rows(bundle: ModelBundle, df: pd.DataFrame, with_reasons: bool,
+                learned_from: pd.Series | None) -> pd.DataFrame:
     Xt = bundle.transform(df)  # once: the probability and the contributions read the same matrix
-    p = bundle.probability(df, Xt)
+    contrib = None
+    if with_reasons:  # the contributions sum to the log-odds: the probability comes with them
+        contrib, margin = contributions_and_margin(bundle.pipeline, df, bundle.columns, bundle.centre, Xt)
+        p = bundle.calibrator(1.0 / (1.0 + np.exp(-margin)))
+    else:
+        p = bundle.probability(df, Xt)
     source = np.full(len(df), SCORED_BY[0], dtype=object)
     if learned_from is not None and bundle.out_of_fold_ids is not None:
         oof = pd.Series(bundle.out_of_fold_p, index=bundle.out_of_fold_ids)
@@ -91,27 +115,27 @@ def score_frame(bundle: ModelBundle, df: pd.DataFrame, with_reasons: bool = True
         use = learned & ~np.isnan(mapped)
         p = np.where(use, mapped, p)
         source = np.where(use, SCORED_BY[1], np.where(learned, SCORED_BY[2], SCORED_BY[0]))
-    value = bundle.value.expected(df)
-    elv = p * value
-    rank, decile = rank_and_decile(elv, df["lead_id"])
+    value_inputs = bundle.value.inputs(df) if with_reasons else None  # shared by the value and its reason
+    value = bundle.value.expected(df, value_inputs)
     out = pd.DataFrame({"lead_id": df["lead_id"].to_numpy(), "p_qualified_14d": p,
-                        "expected_value_if_qualified": value, "elv": elv, "rank": rank, "decile": decile,
-                        "scored_by": source}, index=df.index)
+                        "expected_value_if_qualified": value, "elv": p * value, "scored_by": source}, index=df.index)
     if with_reasons:
-        contrib = contributions(bundle.pipeline, df, bundle.columns, bundle.centre, Xt)
         out = out.join(reasons(contrib, df))
-        out["value_reason"] = value_reasons(bundle.value, df)
+        out["value_reason"] = value_reasons(bundle.value, df, value_inputs)
     return out
 
 
 def held_out_bundle(recipe: Recipe, pipeline: Pipeline, train: pd.DataFrame, calib: pd.DataFrame,
                     value: ValueModel, chain, method: str = "sigmoid", half_life_days: float | None = None,
-                    **stamp) -> ModelBundle:
+                    calib_raw: np.ndarray | None = None, **stamp) -> ModelBundle:
     """A recipe fitted on the train split, calibrated on the calib split (newer leads weighing more when
-    `half_life_days` is set): the version that is evaluated."""
+    `half_life_days` is set): the version that is evaluated. `calib_raw`: the pipeline's raw probabilities on
+    `calib` when already computed (the candidate step's), so they are not computed twice."""
     y_calib = calib["label"].to_numpy()
-    calibrator = Calibrator.fit(raw_probability(pipeline, calib, recipe.columns), y_calib, method,
-                                recency_weights(calib["created_at"], half_life_days))
+    raw = raw_probability(pipeline, calib, recipe.columns) if calib_raw is None else calib_raw
+    if len(raw) != len(calib):
+        raise ValueError(f"{len(raw):,} raw probabilities for {len(calib):,} calib leads")
+    calibrator = Calibrator.fit(raw, y_calib, method, recency_weights(calib["created_at"], half_life_days))
     return ModelBundle(recipe, pipeline, calibrator, transformed_means(pipeline, train, recipe.columns), value,
                        chain.label_window_days, chain.feature_lag_days, trained_until=str(train["created_at"].max()),
                        **stamp)
@@ -176,6 +200,7 @@ def evaluate(bundle: ModelBundle, train: pd.DataFrame, test: pd.DataFrame,
         "reliability_width": metrics.reliability_curve(y, p, strategy="width").to_dict(orient="list"),
         "reliability_mass": metrics.reliability_curve(y, p, strategy="mass").to_dict(orient="list"),
         "lift": metrics.lift_at(y, p).to_dict(orient="list"),
+        TEST_PREDICTIONS: pd.DataFrame({"lead_id": test["lead_id"].to_numpy(), "p": p}),  # the gate reads these
     }
 
 
@@ -250,12 +275,16 @@ def serving_on_test(serving: ModelBundle, train: pd.DataFrame, calib: pd.DataFra
 
 def promotion_decision(new: ModelBundle, serving: ModelBundle | None, train: pd.DataFrame, calib: pd.DataFrame,
                        test: pd.DataFrame, chain, max_ece: float, ece_margin: float,
-                       method: str = "sigmoid", seed: int = 0, half_life_days: float | None = None) -> GateDecision:
+                       method: str = "sigmoid", seed: int = 0, half_life_days: float | None = None,
+                       p_new: np.ndarray | None = None) -> GateDecision:
     """Promote the challenger unless it is worse beyond the noise on the same test leads (paired bootstrap of log
     loss and PR-AUC), less calibrated than the serving model by more than `ece_margin`, above `max_ece`, or no
-    better than the campaign-rate baseline. Every refusal says why."""
+    better than the campaign-rate baseline. Every refusal says why. `p_new`: the challenger's probabilities on
+    `test` when the evaluation already computed them."""
     y = test["label"].astype(int).to_numpy()
-    p_new = new.probability(test)
+    p_new = new.probability(test) if p_new is None else np.asarray(p_new, dtype=float)
+    if len(p_new) != len(y):
+        raise ValueError(f"{len(p_new):,} probabilities for {len(y):,} test leads")
     new_fig = _figures(y, p_new)
     base_fig = _figures(y, campaign_rate_baseline(train, test))
     refusals = []

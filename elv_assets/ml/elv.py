@@ -70,6 +70,19 @@ def describe_feature(column: str) -> str:
 
 def value_texts(feature: str, values: np.ndarray) -> np.ndarray:
     """Values as a person reads them: percentages for CTR and trends, money with 2 decimals, counts whole."""
+    codes, texts = coded_texts(feature, values)
+    return texts[codes]
+
+
+def coded_texts(feature: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, texts): each value's text is texts[code]. Each distinct value is formatted once (a million leads
+    hold a few thousand distinct values), so formatting costs what the distinct values cost."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    texts = np.append(_texts(feature, np.asarray(uniques, dtype=object)), "unknown").astype(object)
+    return np.where(codes < 0, len(texts) - 1, codes), texts
+
+
+def _texts(feature: str, values: np.ndarray) -> np.ndarray:
     s = pd.Series(values, dtype=object)
     known = s.notna()
     if not known.any():
@@ -115,12 +128,16 @@ def reasons(contrib: pd.DataFrame, X: pd.DataFrame, top: int = 3) -> pd.DataFram
     families: dict[str, list[str]] = {}
     for c in contrib.columns:
         families.setdefault(family(c), []).append(c)
-    grouped = pd.DataFrame({f: contrib[cs].sum(axis=1) for f, cs in families.items()}, index=contrib.index)
+    fams = list(families)
+    # (features x families) membership: one matrix product sums each family's windows
+    member = np.zeros((contrib.shape[1], len(fams)))
+    index = {c: i for i, c in enumerate(contrib.columns)}
+    for j, f in enumerate(fams):
+        member[[index[c] for c in families[f]], j] = 1.0
+    values = contrib.to_numpy(dtype=float) @ member
     shown = {f: cs[0] for f, cs in families.items()}  # the value shown: the shortest window
-    values = grouped.to_numpy()
-    n = len(grouped)
+    n = len(values)
     order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :top]
-    fams = list(grouped.columns)
     out = {}
     for k in range(top):
         j = order[:, k]
@@ -129,7 +146,11 @@ def reasons(contrib: pd.DataFrame, X: pd.DataFrame, top: int = 3) -> pd.DataFram
         for f in np.unique(j):  # format each feature's values together, only where they are a reason
             rows = j == f
             col = shown[fams[f]]
-            words = np.where(raises[rows], " (raises the chance)", " (lowers the chance)")
-            text[rows] = feature_label(col) + " is " + value_texts(col, X[col].to_numpy()[rows]) + words
+            codes, texts = coded_texts(col, X[col].to_numpy()[rows])
+            # one sentence per distinct (value, direction), then looked up: no string work per lead
+            key = codes * 2 + raises[rows]
+            used, back = np.unique(key, return_inverse=True)
+            words = np.where(used % 2 == 1, " (raises the chance)", " (lowers the chance)")
+            text[rows] = (feature_label(col) + " is " + texts[used // 2] + words)[back]
         out[f"reason_{k + 1}"] = text
     return pd.DataFrame(out, index=contrib.index)

@@ -32,7 +32,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, log_loss
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, SplineTransformer, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
 
 from elv_assets.ml.features import CONTEXT_CATEGORICAL, FeatureColumns
 
@@ -165,23 +165,59 @@ class CategoryFrame(TransformerMixin, BaseEstimator):
         return pd.DataFrame(out, index=X.index)
 
 
-def _one_hot(column: str, i: int):
-    return (f"c{i}", Pipeline([("code", CategoryCoder()), ("onehot", OneHotEncoder(handle_unknown="ignore"))]),
-            [column])
+class UniformSpline(TransformerMixin, BaseEstimator):
+    """Cubic B-splines on `n_knots` uniform knots over each column's training range, as scikit-learn's
+    SplineTransformer(knots="uniform", degree=3, extrapolation="constant") computes them (the same matrix), written
+    out: each value touches four basis functions with the textbook uniform weights, so the sparse matrix is built
+    directly (scikit-learn's sparse output stacks one matrix per column, which took seconds per 100k leads)."""
 
+    def __init__(self, n_knots: int = SPLINE_KNOTS):
+        self.n_knots = n_knots
 
-def _spline(column: str, i: int):
-    """A number as a smooth curve: its quantile (robust to heavy tails and ties), then a spline basis over it."""
-    return (f"n{i}", Pipeline([("impute", SimpleImputer(strategy="median")),
-                               ("rank", QuantileTransformer(n_quantiles=100, subsample=100_000, random_state=0)),
-                               ("spline", SplineTransformer(n_knots=SPLINE_KNOTS, degree=3)),
-                               ("scale", StandardScaler())]), [column])
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=float)
+        self.low_, self.high_ = X.min(axis=0), X.max(axis=0)
+        self.n_features_in_ = X.shape[1]
+        self.n_splines_ = self.n_knots + 2  # n_knots + degree - 1
+        self.n_features_out_ = self.n_features_in_ * self.n_splines_
+        return self
+
+    def transform(self, X):
+        import scipy.sparse as sp
+
+        X = np.asarray(X, dtype=float)
+        n, width = X.shape
+        intervals = self.n_knots - 1
+        step = np.where(self.high_ > self.low_, (self.high_ - self.low_) / intervals, 1.0)
+        t = np.clip((X - self.low_) / step, 0, intervals)  # outside the training range: the value at its edge
+        first = np.minimum(np.floor(t), intervals - 1)
+        u = t - first
+        weights = np.stack([(1 - u) ** 3, 3 * u**3 - 6 * u**2 + 4, -3 * u**3 + 3 * u**2 + 3 * u + 1, u**3], axis=-1) / 6
+        columns = (np.arange(width) * self.n_splines_)[None, :, None] + first.astype(np.int64)[..., None] + np.arange(4)
+        per_row = width * 4
+        return sp.csr_matrix((weights.reshape(-1), columns.reshape(-1), np.arange(0, n * per_row + 1, per_row)),
+                             shape=(n, self.n_features_out_))
 
 
 def linear_preprocessor(cols: FeatureColumns) -> ColumnTransformer:
-    """Numbers as splines, categories one-hot (rare levels pooled): the input of every linear model here."""
-    blocks = [_spline(c, i) for i, c in enumerate(cols.numeric)]
-    blocks += [_one_hot(c, i) for i, c in enumerate(cols.categorical)]
+    """Numbers as splines, categories one-hot (rare levels pooled): the input of every linear model here.
+
+    A number becomes a smooth curve: its quantile (robust to heavy tails and ties), then a spline basis over it.
+    Every step works column by column, so all numbers share one block (and all categories another): the same
+    matrix as a block per column, built in one pass instead of one per column."""
+    blocks = []
+    if cols.numeric:
+        blocks.append(("numbers", Pipeline([
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ("rank", QuantileTransformer(n_quantiles=100, subsample=100_000, random_state=0)),
+            # Sparse: each value touches four basis functions; scaled without centring to stay sparse (the
+            # unpenalised intercept absorbs the centre, so the fitted curve is the same).
+            ("spline", UniformSpline(SPLINE_KNOTS)),
+            ("scale", StandardScaler(with_mean=False))]), list(cols.numeric)))
+    if cols.categorical:
+        blocks.append(("categories", Pipeline([("code", CategoryCoder()),
+                                               ("onehot", OneHotEncoder(handle_unknown="ignore"))]),
+                       list(cols.categorical)))
     # one-hot blocks stay sparse: a dense matrix of 1M leads is gigabytes
     return ColumnTransformer(blocks, remainder="drop", sparse_threshold=1.0)
 
@@ -298,11 +334,13 @@ def output_owners(pipeline: Pipeline, cols: FeatureColumns) -> list[str]:
     for name, trans, columns in pre.transformers_:
         if name == "remainder" or trans == "drop" or not len(columns):
             continue
-        if name.startswith("c"):
-            width = len(trans.named_steps["onehot"].categories_[0])
-        else:
-            width = trans.named_steps["spline"].n_features_out_
-        owners += [columns[0]] * width
+        if "onehot" in trans.named_steps:  # one block of categories ("c0", "c1", ... in models saved before)
+            for column, levels in zip(columns, trans.named_steps["onehot"].categories_, strict=True):
+                owners += [column] * len(levels)
+        else:  # numbers: the same number of spline columns for each, in column order
+            width = trans.named_steps["spline"].n_features_out_ // len(columns)
+            for column in columns:
+                owners += [column] * width
     return owners
 
 
@@ -330,21 +368,32 @@ def linear_contributions(coef: np.ndarray, Xt, centre: np.ndarray, member: np.nd
 def contributions(pipeline: Pipeline, X: pd.DataFrame, cols: FeatureColumns,
                   centre: np.ndarray | None = None, Xt=None) -> pd.DataFrame:
     """Per-lead, per-feature contribution to the log-odds, in the original feature columns."""
+    return contributions_and_margin(pipeline, X, cols, centre, Xt)[0]
+
+
+def contributions_and_margin(pipeline: Pipeline, X: pd.DataFrame, cols: FeatureColumns,
+                             centre: np.ndarray | None = None, Xt=None) -> tuple[pd.DataFrame, np.ndarray]:
+    """The contributions and each lead's log-odds (the model's raw score). The contributions and the reference
+    lead's score add up to the log-odds, so scoring with reasons needs one pass over the trees, not two."""
     model = pipeline.named_steps["model"]
     Xt = transform(pipeline, X, cols) if Xt is None else Xt
     member = membership(pipeline, cols)
     kind = type(model).__name__
-    if kind == "LGBMClassifier":
-        raw = model.booster_.predict(Xt, pred_contrib=True)[:, :-1] @ member
-    elif kind == "XGBClassifier":
-        from xgboost import DMatrix
+    if kind in ("LGBMClassifier", "XGBClassifier"):
+        if kind == "LGBMClassifier":
+            full = model.booster_.predict(Xt, pred_contrib=True)
+        else:
+            from xgboost import DMatrix
 
-        raw = model.get_booster().predict(DMatrix(Xt, enable_categorical=True), pred_contribs=True,
-                                          approx_contribs=True)[:, :-1] @ member
+            full = model.get_booster().predict(DMatrix(Xt, enable_categorical=True), pred_contribs=True,
+                                               approx_contribs=True)
+        raw, margin = full[:, :-1] @ member, full.sum(axis=1)
     else:
+        coef = model.coef_[0]
         centre = centre if centre is not None else np.asarray(Xt.mean(axis=0)).ravel()
-        raw = linear_contributions(model.coef_[0], Xt, centre, member)
-    return pd.DataFrame(raw, index=X.index, columns=cols.all)
+        raw = linear_contributions(coef, Xt, centre, member)
+        margin = np.asarray(Xt @ coef).ravel() + model.intercept_[0]
+    return pd.DataFrame(raw, index=X.index, columns=cols.all), margin
 
 
 def importance(contrib: pd.DataFrame) -> pd.Series:

@@ -258,6 +258,8 @@ def build_lead_scores(b: Build) -> Built:
         raise Skip(f"The serving model needs features that gold.lead_features lacks: {', '.join(missing)}. "
                    "Re-train (materialise ml/*) to replace it.")
     learned = (df["created_at"] <= pd.Timestamp(bundle.trained_until)) if bundle.trained_on == ALL_MATURE else None
+    if learned is not None and getattr(bundle, "learned_ids", None) is not None:
+        learned &= df["lead_id"].isin(bundle.learned_ids)  # a sampled refit never saw the other leads
     scored = score_frame(bundle, df, learned_from=learned)
     age, p_now, delays = age_aware(df, scored["p_qualified_14d"].to_numpy(), b.as_of, bundle.window_days,
                                    segment_columns(bundle))

@@ -52,9 +52,13 @@ def weighted_average_precision(y: np.ndarray, score: np.ndarray, weights: np.nda
 
 
 def _resample_weights(n: int, samples: int, rng: np.random.Generator, chunk: int = 25):
-    """Bootstrap resamples as counts per lead, a chunk of resamples at a time (bounded memory)."""
+    """Bootstrap resamples as counts per lead (n draws with replacement, counted), a chunk of resamples at a
+    time (bounded memory). Counting drawn positions costs O(n) a resample; a multinomial draw over n equal
+    categories, which gives the same counts in distribution, took most of a minute at a million leads."""
     for start in range(0, samples, chunk):
-        yield rng.multinomial(n, np.full(n, 1.0 / n), size=min(chunk, samples - start)).astype(float)
+        k = min(chunk, samples - start)
+        drawn = rng.integers(0, n, size=(k, n)) + (np.arange(k) * n)[:, None]
+        yield np.bincount(drawn.ravel(), minlength=k * n).reshape(k, n).astype(float)
 
 
 def paired_bootstrap(y: np.ndarray, a: np.ndarray, b: np.ndarray, metric: str, samples: int = BOOTSTRAP_SAMPLES,

@@ -52,15 +52,32 @@ def assign(created_at: pd.Series, mature: pd.Series, b: SplitBoundaries) -> pd.S
 
 
 def build_training_table(b: Build) -> Built:
+    """Every mature lead with its features, label and split, in DuckDB: the cut points are the created_at values
+    at the configured shares of the mature leads in (created_at, lead_id) order, as `boundaries` computes them."""
     require_labels(b)
-    df = b.fetch("SELECT f.*, l.label FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id) "
-                 "WHERE l.mature ORDER BY f.created_at, f.lead_id")
-    cut = boundaries(df["created_at"], (b.config.train_share, b.config.calib_share, b.config.test_share))
-    df["split"] = assign(df["created_at"], pd.Series(True, index=df.index), cut)
-    b.stage_frame(df)
-    counts = df.groupby("split").label.agg(["count", "sum"])
+    mature = ("SELECT f.*, l.label FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id) WHERE l.mature")
+    n = b.con.execute(f"SELECT count(*) FROM ({mature})").fetchall()[0][0]
+    shares = (b.config.train_share, b.config.calib_share, b.config.test_share)
+    if abs(sum(shares) - 1) > 1e-9 or min(shares) <= 0:
+        raise ValueError(f"split fractions must be positive and sum to 1, got {shares}")
+    if n < 3:
+        raise ValueError(f"a time split needs at least 3 mature leads, got {n}")
+    i_calib = min(max(int(n * shares[0]), 1), n - 2)
+    i_test = min(max(int(n * (shares[0] + shares[1])), i_calib + 1), n - 1)
+    b.con.execute(f"""CREATE OR REPLACE TEMP TABLE _mature AS
+                      SELECT *, row_number() OVER (ORDER BY created_at, lead_id) - 1 AS _i FROM ({mature})""")
+    first, calib_start, test_start, last = b.con.execute(f"""
+        SELECT min(created_at), max(created_at) FILTER (_i = {i_calib}), max(created_at) FILTER (_i = {i_test}),
+               max(created_at) FROM _mature""").fetchall()[0]
+    cut = SplitBoundaries(*(pd.Timestamp(t) for t in (first, calib_start, test_start, last)))
+    b.stage(f"""SELECT * EXCLUDE (_i), CASE WHEN created_at < TIMESTAMP '{cut.calib_start}' THEN 'train'
+                                         WHEN created_at < TIMESTAMP '{cut.test_start}' THEN 'calib'
+                                         ELSE 'test' END AS split
+                FROM _mature ORDER BY _i""")
+    counts = b.con.execute(f"SELECT split, count(*), sum(label::INT) FROM {b.staged} GROUP BY 1 ORDER BY 1").fetchall()
+    b.con.execute("DROP TABLE _mature")
     return Built(metadata={
         **{f"boundary/{k}": v for k, v in cut.as_dict().items()},
-        **{f"{s}/leads": int(counts.loc[s, "count"]) for s in counts.index},
-        **{f"{s}/positives": int(counts.loc[s, "sum"]) for s in counts.index},
+        **{f"{s}/leads": int(count) for s, count, _ in counts},
+        **{f"{s}/positives": int(pos) for s, _, pos in counts},
     })

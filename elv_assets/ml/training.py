@@ -17,6 +17,7 @@ from elv_assets.build import Build, Built, Check, Refused
 from elv_assets.lakehouse.files import PROMOTIONS, SERVING_MODEL_KEY, ArtifactStore, append_jsonl, read_jsonl
 from elv_assets.ml import models as M
 from elv_assets.ml.bundle import (
+    TEST_PREDICTIONS,
     ModelBundle,
     evaluate,
     held_out_bundle,
@@ -26,6 +27,7 @@ from elv_assets.ml.bundle import (
 )
 from elv_assets.ml.features import FeatureColumns, attributes_in, feature_columns
 from elv_assets.ml.labels import require_labels
+from elv_assets.ml.sampling import sample_rows, sample_share, sample_where
 from elv_assets.ml.screening import FeatureScreen, ScreenLimits, screen
 from elv_assets.ml.selection import choose
 from elv_assets.ml.value import NO_REVENUE, ValueModel, fit_value_model, realised_values_select
@@ -39,11 +41,24 @@ EVALUATION_KEY = "ml/evaluation"
 SPLITS = ("train", "calib", "test")
 
 
-def training_frames(b: Build) -> dict[str, pd.DataFrame]:
-    """gold.training_table by split, each in created_at order (the time-ordered steps rely on it)."""
-    df = b.fetch("SELECT * FROM gold.training_table ORDER BY created_at, lead_id")
+def training_frames(b: Build, splits: tuple[str, ...] = SPLITS, sampled: tuple[str, ...] = ()
+                    ) -> dict[str, pd.DataFrame]:
+    """gold.training_table by split, each in created_at order (the time-ordered steps rely on it). The splits in
+    `sampled` are read as one time-stratified sample of at most FIT_LEADS leads between them (ml/sampling.py):
+    what a fit learns from; the others whole."""
+    counts = dict(b.con.execute("SELECT split, count(*) FROM gold.training_table GROUP BY 1").fetchall())
+    share = sample_share(sum(counts.get(s, 0) for s in sampled))
+    where = sample_where(share)  # one sample for every step, whatever its seed
+    in_list = lambda names: ", ".join(f"'{s}'" for s in names)  # noqa: E731
+    conditions = [f"split IN ({in_list([s for s in splits if s not in sampled])})"]
+    if sampled:
+        conditions.append(f"(split IN ({in_list(sampled)}) AND {where})")
+    df = b.fetch(f"SELECT * FROM gold.training_table WHERE {' OR '.join(conditions)} ORDER BY created_at, lead_id")
     df["label"] = df["label"].astype(int)
-    return {s: df[df["split"] == s].reset_index(drop=True) for s in SPLITS}
+    if share < 1:
+        b.log(f"fitting on a time-stratified sample of {share:.1%} of the {', '.join(sampled)} leads "
+              f"({int((df['split'].isin(sampled)).sum()):,} of {sum(counts.get(s, 0) for s in sampled):,})")
+    return {s: df[df["split"] == s].reset_index(drop=True) for s in splits}
 
 
 def model_columns(frame: pd.DataFrame) -> FeatureColumns:
@@ -66,9 +81,11 @@ def last_promotion(artifacts_dir: Path | str) -> dict:
 def build_feature_screen(b: Build) -> Built:
     """The leakage guard over the lead's own columns (see ml/screening.py); strict mode stops the run."""
     require_labels(b)
-    train = training_frames(b)["train"]
+    train = training_frames(b, ("train",), sampled=("train",))["train"]
     kinds = attributes_in(train)
-    ages = b.fetch("SELECT f.*, l.mature FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id)")
+    leads = b.con.execute("SELECT count(*) FROM gold.lead_features").fetchall()[0][0]
+    ages = b.fetch("SELECT f.*, l.mature FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id) "
+                   f"WHERE {sample_where(sample_share(leads), column='f.lead_id')}")
     cfg = b.config
     limits = ScreenLimits(cfg.max_single_auc, cfg.min_fill_ratio, cfg.min_fill_difference, cfg.min_fill_gap,
                           cfg.max_age_psi)
@@ -95,7 +112,8 @@ def screened_columns(b: Build, frame: pd.DataFrame) -> tuple[FeatureColumns, dic
 
 def build_candidate_models(b: Build) -> Built:
     require_labels(b)
-    frames = training_frames(b)
+    frames = training_frames(b, ("train", "calib"), sampled=("train",))
+    train_leads = b.con.execute("SELECT count(*) FROM gold.training_table WHERE split = 'train'").fetchall()[0][0]
     cols, excluded = screened_columns(b, frames["train"])
     cands = M.fit_candidates(frames["train"], frames["train"]["label"].to_numpy(), frames["calib"],
                              frames["calib"]["label"].to_numpy(), cols, b.config.seed,
@@ -103,7 +121,8 @@ def build_candidate_models(b: Build) -> Built:
     search = pd.DataFrame([{"model": c.kind, **row} for c in cands for row in c.search])
     return Built(artifact=cands, metadata={
         **{f"pr_auc_calib/{c.kind}": round(c.pr_auc_calib, 4) for c in cands},
-        "features": len(cols.all), "train_leads": len(frames["train"]), "left_out": ", ".join(excluded) or "none",
+        "features": len(cols.all), "train_leads": train_leads, "fitted_on_leads": len(frames["train"]),
+        "left_out": ", ".join(excluded) or "none",
         "settings_tried": search,
     })
 
@@ -111,7 +130,7 @@ def build_candidate_models(b: Build) -> Built:
 def build_model(b: Build) -> Built:
     require_labels(b)
     cands = b.load(CANDIDATES_KEY)
-    calib = training_frames(b)["calib"]
+    calib = training_frames(b, ("calib",))["calib"]
     choice = choose(cands, calib["label"].to_numpy(), b.config.seed)
     return Built(artifact={"chosen": choice.chosen, "reason": choice.reason, "table": choice.table}, metadata={
         "chosen": choice.chosen.kind, "best": choice.best.kind, "reason": choice.reason,
@@ -151,10 +170,11 @@ def build_value_model(b: Build) -> Built:
     require_labels(b)
     cfg = b.config
     closed = b.fetch(realised_values_select(b.as_of, b.chain.label_window_days, cfg.value_window_days))
-    cols, _ = screened_columns(b, training_frames(b)["train"])
-    held_out = fit_value_model(closed[closed["split"] == "train"], cols, cfg.qualified_lead_value, cfg.min_wins,
-                               cfg.seed)
-    served = fit_value_model(closed, cols, cfg.qualified_lead_value, cfg.min_wins, cfg.seed)
+    cols, _ = screened_columns(b, training_frames(b, ("train",), sampled=("train",))["train"])
+    # Fitted on at most FIT_LEADS qualified leads each (ml/sampling.py); checked on every later one.
+    held_out = fit_value_model(sample_rows(closed[closed["split"] == "train"]), cols, cfg.qualified_lead_value,
+                               cfg.min_wins, cfg.seed)
+    served = fit_value_model(sample_rows(closed), cols, cfg.qualified_lead_value, cfg.min_wins, cfg.seed)
     later = closed[closed["split"] != "train"]
     on_record = closed["won_on_record"].fillna(False)
     within = float(closed.loc[on_record, "won_within_window"].mean()) if on_record.any() else None
@@ -199,13 +219,18 @@ def build_calibrator(b: Build) -> Built:
     require_labels(b)
     chosen: M.Candidate = b.load(MODEL_KEY)["chosen"]
     value = b.load(VALUE_KEY)["held_out"]
-    frames = training_frames(b)
+    frames = training_frames(b, ("train", "calib"), sampled=("train",))
     screened: FeatureScreen = b.load(SCREEN_KEY)
     train, calib = frames["train"], frames["calib"]
-    bounds = {"first": str(train["created_at"].min()), "calib_start": str(calib["created_at"].min()),
-              "test_start": str(frames["test"]["created_at"].min()), "last": str(frames["test"]["created_at"].max())}
+    first, test_start, last = b.con.execute(
+        "SELECT min(created_at), min(created_at) FILTER (split = 'test'), max(created_at) FROM gold.training_table"
+    ).fetchall()[0]
+    bounds = {"first": str(pd.Timestamp(first)), "calib_start": str(calib["created_at"].min()),
+              "test_start": str(pd.Timestamp(test_start)), "last": str(pd.Timestamp(last))}
+    # The candidate step's raw probabilities on the calib split, not computed again.
     bundle = held_out_bundle(chosen.recipe, chosen.pipeline, train, calib, value, b.chain,
-                             b.config.method, b.config.recency_half_life_days, boundaries=bounds, run_id=b.run_id, as_of=str(b.as_of),
+                             b.config.method, b.config.recency_half_life_days, calib_raw=chosen.calib_raw,
+                             boundaries=bounds, run_id=b.run_id, as_of=str(b.as_of),
                              excluded_features=dict(screened.excluded))
     return Built(artifact=bundle, metadata={
         "model": chosen.kind, "method": bundle.calibration_method, "calib_positives": int(calib["label"].sum()),
@@ -229,7 +254,7 @@ def build_evaluation(b: Build) -> Built:
     """The calibrated challenger on the held-out test split against the business baselines, and its checks."""
     require_labels(b)
     bundle: ModelBundle = b.load(CALIBRATOR_KEY)
-    frames = training_frames(b)
+    frames = training_frames(b, ("train", "test"), sampled=("train",))
     result = evaluate(bundle, frames["train"], frames["test"], _campaign_cpl(b, bundle.boundaries))
     y = frames["test"]["label"].to_numpy()
     result["single_feature_auc"] = single_feature_auc(frames["test"], y, bundle.columns, frames["train"])
@@ -272,21 +297,30 @@ def build_serving_model(b: Build) -> Built:
     promotion history."""
     require_labels(b)
     new: ModelBundle = b.load(CALIBRATOR_KEY)
-    new.test_metrics = b.load(EVALUATION_KEY)["metrics"]["model"]
+    evaluation = b.load(EVALUATION_KEY)
+    new.test_metrics = evaluation["metrics"]["model"]
     serving = b.load(SERVING_MODEL_KEY) if b.has(SERVING_MODEL_KEY) else None
-    frames = training_frames(b)
+    frames = training_frames(b, ("train", "calib", "test"), sampled=("train",))
     cfg = b.config
+    scored = evaluation.get(TEST_PREDICTIONS)  # the evaluation's probabilities, when they are for these leads
+    same = scored is not None and np.array_equal(scored["lead_id"].to_numpy(), frames["test"]["lead_id"].to_numpy())
     decision = promotion_decision(new, serving, frames["train"], frames["calib"], frames["test"], b.chain,
-                                  cfg.max_ece, cfg.ece_margin, cfg.calibration, cfg.seed, cfg.recency_half_life_days)
+                                  cfg.max_ece, cfg.ece_margin, cfg.calibration, cfg.seed, cfg.recency_half_life_days,
+                                  p_new=scored["p"].to_numpy() if same else None)
     record = {**decision.record(), "run_id": b.run_id, "model": new.kind, "as_of": new.as_of,
               "decided_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     append_jsonl(ArtifactStore(b.paths.artifacts_dir).beside(SERVING_MODEL_KEY, PROMOTIONS), record)
     promoted = None
     if decision.promote:
-        b.log(f"refitting {new.kind} on every mature lead")
-        mature = pd.concat([frames[s] for s in SPLITS], ignore_index=True)
+        mature = training_frames(b, SPLITS, sampled=SPLITS)
+        mature = pd.concat([mature[s] for s in SPLITS], ignore_index=True)
+        b.log(f"refitting {new.kind} on {len(mature):,} mature leads")
         promoted = refit_for_serving(new, mature, b.load(VALUE_KEY)["served"], cfg.seed, cfg.calibration_blocks,
                                      cfg.calibration, cfg.recency_half_life_days)
+        total = sum(len(frames[s]) for s in ("calib", "test")) + b.con.execute(
+            "SELECT count(*) FROM gold.training_table WHERE split = 'train'").fetchall()[0][0]
+        if len(mature) < total:  # a sample: the leads it never saw are scored by it, not as if it had learned them
+            promoted.learned_ids = mature["lead_id"].to_numpy()
     serving_now = promoted or serving
     said = "Promoted: " if decision.promote else ("Kept the serving model: " if serving else "No model can serve: ")
     check = Check("promotion", passed=serving_now is not None, severity="warn" if serving_now is not None else "error",

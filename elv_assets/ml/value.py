@@ -41,7 +41,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegressionCV, RidgeCV
 from sklearn.pipeline import Pipeline
 
-from elv_assets.ml.elv import UNKNOWN_CAMPAIGN, feature_label, value_texts
+from elv_assets.ml.elv import UNKNOWN_CAMPAIGN, coded_texts, feature_label
 from elv_assets.ml.features import FeatureColumns
 from elv_assets.ml.labels import as_of_end
 from elv_assets.ml.models import (
@@ -116,15 +116,23 @@ class ValueModel:
         numeric = list(dict.fromkeys(self.won_columns.numeric + self.revenue_columns.numeric))
         return FeatureColumns(numeric, list(dict.fromkeys(self.won_columns.categorical + self.revenue_columns.categorical)))
 
-    def expected(self, df: pd.DataFrame) -> np.ndarray:
+    def inputs(self, df: pd.DataFrame) -> tuple | None:
+        """Both parts' model inputs for a lead-features frame (None unless learned): computed once, read by
+        `expected` and `drivers` when scoring."""
+        if self.source != "learned":
+            return None
+        return transform(self.won, df, self.won_columns), transform(self.revenue, df, self.revenue_columns)
+
+    def expected(self, df: pd.DataFrame, inputs: tuple | None = None) -> np.ndarray:
         """E[value | qualified, lead] for every row of a lead-features frame."""
         if self.source in ("configured", NO_REVENUE):
             return np.full(len(df), self.overall)
         if self.source == "pooled":
             return df["campaign_id"].fillna(UNKNOWN_CAMPAIGN).map(self.per_campaign).fillna(self.overall) \
                 .to_numpy(dtype=float)
-        p_won = self.won.predict_proba(prepare(df, self.won_columns))[:, 1]
-        revenue = np.exp(self.revenue.predict(prepare(df, self.revenue_columns))) * self.smearing
+        xw, xr = inputs or self.inputs(df)
+        p_won = self.won.named_steps["model"].predict_proba(xw)[:, 1]
+        revenue = np.exp(self.revenue.named_steps["model"].predict(xr)) * self.smearing
         return p_won * revenue
 
     def variance(self, df: pd.DataFrame) -> np.ndarray | None:
@@ -138,14 +146,14 @@ class ValueModel:
         second = np.exp(2 * mu + 2 * self.log_revenue_var)
         return np.maximum(p_won * second - (p_won * mean) ** 2, 0.0)
 
-    def drivers(self, df: pd.DataFrame) -> pd.DataFrame | None:
+    def drivers(self, df: pd.DataFrame, inputs: tuple | None = None) -> pd.DataFrame | None:
         """Per lead and feature: its contribution to log(E[value | qualified]) against the average lead (None when
         the value is not learned from the lead's fields)."""
         if self.source != "learned":
             return None
         wc, rc = self.won_columns, self.revenue_columns
         won_model, rev_model = self.won.named_steps["model"], self.revenue.named_steps["model"]
-        xw, xr = transform(self.won, df, wc), transform(self.revenue, df, rc)
+        xw, xr = inputs or self.inputs(df)
         p_won = won_model.predict_proba(xw)[:, 1]
         # log p(won) moves by about (1 - p) per unit of log-odds
         won_part = linear_contributions(won_model.coef_[0], xw, self.centre_won, membership(self.won, wc))
@@ -249,9 +257,9 @@ def fit_value_model(qualified: pd.DataFrame, cols: FeatureColumns, configured: f
     )
 
 
-def value_reasons(model: ValueModel, df: pd.DataFrame) -> np.ndarray:
+def value_reasons(model: ValueModel, df: pd.DataFrame, inputs: tuple | None = None) -> np.ndarray:
     """The lead's strongest value driver in words: "company size is 1000+: deals about 4.1x larger than average"."""
-    drivers = model.drivers(df)
+    drivers = model.drivers(df, inputs)
     if drivers is None:
         word = {"configured": "one configured value", NO_REVENUE: "no revenue on record, each counts as 1"}.get(
             model.source, "its campaign's average")
@@ -264,9 +272,13 @@ def value_reasons(model: ValueModel, df: pd.DataFrame) -> np.ndarray:
         rows = top == j
         col = drivers.columns[j]
         factor = np.exp(strength[rows])
-        size = np.where(factor >= 1, [f"about {f:.1f}x larger" for f in factor],
-                        [f"about {1 / f:.1f}x smaller" for f in factor])
-        out[rows] = feature_label(col) + " is " + value_texts(col, df[col].to_numpy()[rows]) + ": deals " + size
+        codes, texts = coded_texts(col, df[col].to_numpy()[rows])
+        # one sentence per distinct (value, factor), then looked up: no string work per lead
+        f_codes, factors = pd.factorize(factor)
+        used, back = np.unique(codes.astype(np.int64) * len(factors) + f_codes, return_inverse=True)
+        size = np.array([f"about {f:.1f}x larger" if f >= 1 else f"about {1 / f:.1f}x smaller"
+                         for f in factors[used % len(factors)]], dtype=object)
+        out[rows] = (feature_label(col) + " is " + texts[used // len(factors)] + ": deals " + size)[back]
     small = np.abs(strength) < np.log(1.25)
     out[small] = "deal size close to the average qualified lead"
     return out

@@ -11,6 +11,7 @@ import pandas as pd
 from elv_assets.build import Build, Built
 from elv_assets.lakehouse.files import SERVING_MODEL_KEY
 from elv_assets.lakehouse.serving import SERVED_TABLE_KEYS, SERVING_TABLES, publish
+from elv_assets.ml.bundle import TEST_PREDICTIONS
 from elv_assets.ml.forecasting import BOOKINGS_MODEL_KEY, PACING_MODEL_KEY
 from elv_assets.ml.training import EVALUATION_KEY, VALUE_KEY, promotion_history
 
@@ -54,7 +55,7 @@ def snapshot_documents(b: Build) -> dict:
         }
     evaluation = load(EVALUATION_KEY)
     if evaluation is not None:
-        docs["evaluation"] = evaluation
+        docs["evaluation"] = {k: v for k, v in evaluation.items() if k != TEST_PREDICTIONS}
     value = load(VALUE_KEY)
     if value is not None:
         docs["value_check"] = {k: (v.to_dict(orient="records") if isinstance(v, pd.DataFrame) else v)

@@ -1,0 +1,44 @@
+"""Fitting on a sample when the mature leads are many.
+
+Past a few hundred thousand leads a lead model learns little more from each extra lead, while every fit costs
+in proportion to them (at 1M leads the candidate search alone took nine minutes). So the steps that fit (the
+leakage guard, the candidates, the refit that serves, the gate's refit of the serving recipe) read at most
+`FIT_LEADS` leads of what they learn from; every step that *judges* (the choice on the calib split, the
+calibration, the test figures, the value check) reads all of its leads, so the figures stay exact.
+
+The sample is **time-stratified**: the same share of every day's leads, picked by a hash of the lead id (the
+same leads on every run and in every step, so the calibrator's reference lead, the evaluation's baselines and
+the candidates agree). Below the cap nothing changes: the demo worlds at size s fit on every lead.
+The quality it costs at size m is measured by `bench/fit_sample.py` (docs/benchmarks.md, "Fitting on a sample").
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+FIT_LEADS = 100_000  # the most leads a fit reads; see docs/benchmarks.md for what a smaller sample costs
+HASH_BUCKETS = 1_000_000
+
+
+def sample_share(n: int, cap: int = FIT_LEADS) -> float:
+    """The share of `n` leads a fit keeps: all of them up to `cap`, else cap / n."""
+    return 1.0 if n <= cap else cap / n
+
+
+def sample_where(share: float, seed: int = 0, column: str = "lead_id") -> str:
+    """A SQL condition keeping about `share` of the rows, the same share of every day's leads (a hash of the lead
+    id is independent of when the lead came), the same rows on every run."""
+    if share >= 1.0:
+        return "TRUE"
+    keep = max(int(share * HASH_BUCKETS), 1)
+    return f"hash(CAST({column} AS VARCHAR) || '#{int(seed)}') % {HASH_BUCKETS} < {keep}"
+
+
+def sample_rows(frame: pd.DataFrame, cap: int = FIT_LEADS, column: str = "lead_id") -> pd.DataFrame:
+    """The same rule for a frame already in memory (its order kept): about `cap` rows, the same share of every
+    day's leads, by a hash of the lead id."""
+    share = sample_share(len(frame), cap)
+    if share >= 1.0:
+        return frame
+    hashed = pd.util.hash_pandas_object(frame[column].astype(str), index=False).to_numpy() % HASH_BUCKETS
+    return frame[hashed < max(int(share * HASH_BUCKETS), 1)]

@@ -96,6 +96,7 @@ bench: $(VENV)/.installed-dev browser
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/pacing.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/graph.py $(if $(filter m l,$(SIZES)),--sizes $(filter m l,$(SIZES)),)
 
 clean:
 	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/serving data/artifacts $(DAGSTER_HOME)

@@ -226,3 +226,37 @@ def test_every_gold_and_monitoring_column_is_described(chain):
             if blank:
                 missing[key] = blank
     assert missing == {}
+
+
+def test_a_daily_rescore_keeps_settled_scores_and_equals_a_full_rescore(demo_run, tmp_path):
+    """The second run of gold/lead_scores with the same serving model copies the settled leads' scores (window
+    closed, same label and features) and scores the rest; the table is the one a rescore of every lead gives. A
+    settled lead whose features changed since (a CRM edit) is scored again."""
+    import shutil
+
+    import duckdb
+
+    settings = settings_in(tmp_path, demo_run.settings.data_dir)
+    shutil.copy(demo_run.settings.warehouse, settings.warehouse)
+    shutil.copytree(demo_run.settings.artifacts_dir, settings.artifacts_dir)
+    con = duckdb.connect(str(settings.warehouse))
+    edited = con.execute("SELECT lead_id FROM gold.lead_scores WHERE label IS NOT NULL ORDER BY lead_id LIMIT 1"
+                         ).fetchall()[0][0]
+    # as if its features had been different when it was last scored
+    con.execute("UPDATE gold.lead_scores SET features_hash = features_hash + 1, reason_1 = 'stale' "
+                "WHERE lead_id = ?", [edited])
+    con.close()
+    again = materialize_all(settings, selection="key:gold/lead_scores")
+    assert again.success
+    meta = again.asset_materializations_for_node("gold__lead_scores")[0].metadata
+    kept, scored_now = meta["kept_from_last_run"].value, meta["scored_now"].value
+    assert kept > 0.6 * (kept + scored_now) and scored_now > 0
+    incremental = query(settings, "SELECT * FROM gold.lead_scores ORDER BY lead_id")
+    assert incremental.loc[incremental["lead_id"] == edited, "reason_1"].iloc[0] != "stale"
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute("DROP TABLE gold.lead_scores")  # nothing to keep: every lead scored
+    con.close()
+    full = materialize_all(settings, selection="key:gold/lead_scores")
+    assert full.asset_materializations_for_node("gold__lead_scores")[0].metadata["kept_from_last_run"].value == 0
+    pd.testing.assert_frame_equal(incremental, query(settings, "SELECT * FROM gold.lead_scores ORDER BY lead_id"),
+                                  check_exact=False, rtol=1e-9)

@@ -113,18 +113,10 @@ def contract_problems_sql(con: duckdb.DuckDBPyConnection, model: type[pa.DataFra
     schema = model.to_schema()
     present = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
     cols = [c for c in schema.columns if c in present]
-    source = table
-    if line is None:
-        source = f"(SELECT *, row_number() OVER () - 1 AS _row FROM {table})"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _contract_rows AS {source}")
-        source, line = "_contract_rows", "_row"
-    try:
-        problems = _pandera_part(con, schema, source, cols, line, skip)
-        wrong_type = {p.column for p in problems if p.check.startswith("dtype(")}  # their rules cannot compare
-        problems += _sql_part(con, schema, source, [c for c in cols if c not in wrong_type], line, skip)
-    finally:
-        con.execute("DROP TABLE IF EXISTS _contract_rows")
-    return problems
+    line = line or "rowid"  # DuckDB's row number within the table: 0 for the first row written
+    problems = _pandera_part(con, schema, table, cols, line, skip)
+    wrong_type = {p.column for p in problems if p.check.startswith("dtype(")}  # their rules cannot compare
+    return problems + _sql_part(con, schema, table, [c for c in cols if c not in wrong_type], line, skip)
 
 
 def _sql_part(con, schema, source, cols, line, skip) -> list[ContractProblem]:

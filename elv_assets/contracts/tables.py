@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandera.pandas as pa
 from pandera.typing import Series
 
@@ -285,6 +286,10 @@ class LeadScores(_Table):
     elv_given_age: Series[float] = pa.Field(ge=0, description=(
         "p_given_age x expected_value_if_qualified: the lead's ELV given what is known today; the boards sum it."))
     model_version: Series[str] = pa.Field(description="The run that trained the serving model that scored the lead.")
+    features_hash: Series[np.uint64] = pa.Field(nullable=True, description=(
+        "A hash of the lead's gold.lead_features row (decimals to 6 places) when it was scored: the next run keeps "
+        "a settled lead's score (same model, window closed, same label and features) instead of scoring it again. "
+        "Not served."))
 
 
 class Leaderboard(_Table):

@@ -28,11 +28,12 @@ from elv_assets.lakehouse.files import SERVING_MODEL_KEY, ArtifactStore
 from elv_assets.lakehouse.ingest import (
     empty_raw_select,
     fetch_frame,
+    quote_ident,
     sql_str,
     typed_select,
 )
 from elv_assets.lakehouse.validation import FileReport, cross_file_checks, inspect_file
-from elv_assets.lakehouse.warehouse import columns, latest_dates, resolve_as_of
+from elv_assets.lakehouse.warehouse import columns, latest_dates, resolve_as_of, table_exists
 from elv_assets.ml.age import DelayModel, fit_delays, p_given_age
 from elv_assets.ml.bundle import ALL_MATURE, ModelBundle, score_frame
 from elv_assets.ml.features import attribute_kinds, lead_attribute_columns, lead_features_select
@@ -240,6 +241,63 @@ def segment_columns(bundle: ModelBundle) -> list[str]:
     return list(dict.fromkeys(["platform", *bundle.columns.categorical]))
 
 
+SCORE_COLUMNS = ["lead_id", "created_at", "campaign_id", "adset_id", "split", "label", "p_qualified_14d",
+                 "expected_value_if_qualified", "elv", "scored_by", "reason_1", "reason_2", "reason_3",
+                 "value_reason", "features_hash"]
+
+
+def features_hash_sql(con: duckdb.DuckDBPyConnection, table: str = "gold.lead_features", alias: str = "f") -> str:
+    """A hash of a lead's features row. Decimals are rounded to 6 places first: DuckDB's parallel sums (the
+    rolling ad features) may differ in the last bit from one run to the next, which is not a change."""
+    parts = [f"round({alias}.{quote_ident(name)}, 6)" if kind in ("DOUBLE", "FLOAT") else f"{alias}.{quote_ident(name)}"
+             for name, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
+    return f"hash({', '.join(parts)})"
+
+
+def settled_scores(b: Build, version: str) -> pd.DataFrame:
+    """The previous run's scores that cannot have changed, by lead_id: the same serving model, a lead whose label
+    window had closed then and is closed now with the same label and split, and the same features (a hash of its
+    gold.lead_features row: a CRM edit or a late ad row rescores it). Empty on a first run, after a retrain, or
+    when the previous table predates the hash. Only the numbers the age-aware step needs are fetched; the rest is
+    copied in DuckDB."""
+    if not table_exists(b.con, "gold.lead_scores") or "features_hash" not in columns(b.con, "gold.lead_scores"):
+        return pd.DataFrame(columns=["p_qualified_14d", "expected_value_if_qualified", "scored_by"])
+    b.con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _settled AS
+        SELECT s.lead_id, s.p_qualified_14d, s.expected_value_if_qualified, s.scored_by
+        FROM gold.lead_scores s
+        JOIN gold.lead_features f USING (lead_id)
+        JOIN gold.lead_labels l USING (lead_id)
+        LEFT JOIN gold.training_table t USING (lead_id)
+        WHERE s.model_version = {sql_str(version)} AND l.mature AND s.label IS NOT NULL
+          AND s.label = l.label AND s.split = coalesce(t.split, 'unlabeled')
+          AND s.features_hash = {features_hash_sql(b.con)}""")
+    return b.fetch("SELECT * FROM _settled").set_index("lead_id")
+
+
+def stage_scores(b: Build, fresh: pd.DataFrame, ages: pd.DataFrame, version: str, reused: int) -> None:
+    """gold.lead_scores staged in DuckDB: the leads scored now and the settled ones copied from the live table,
+    with every lead's age-aware figures, ranked over all of them (rank 1: the highest ELV; ties by lead_id)."""
+    cols = ", ".join(f'"{c}"' for c in SCORE_COLUMNS)
+    settled = f"UNION ALL SELECT {cols} FROM gold.lead_scores WHERE lead_id IN (SELECT lead_id FROM _settled)" \
+        if reused else ""
+    b.con.register("_fresh_scores", fresh[SCORE_COLUMNS])
+    b.con.register("_ages", ages)
+    try:
+        b.stage(f"""
+            WITH u AS (SELECT {cols} FROM _fresh_scores {settled}),
+                 r AS (SELECT *, row_number() OVER (ORDER BY elv DESC, lead_id) AS rank, count(*) OVER () AS n FROM u)
+            SELECT lead_id, created_at, campaign_id, adset_id, split, label, p_qualified_14d,
+                   expected_value_if_qualified, elv, rank, CAST(ceil(rank * 10 / n) AS BIGINT) AS decile, scored_by,
+                   reason_1, reason_2, reason_3, value_reason, a.age_days, a.p_given_age, a.elv_given_age,
+                   {sql_str(version)} AS model_version, features_hash
+            FROM r JOIN _ages a USING (lead_id) ORDER BY rank""")
+    finally:
+        b.con.unregister("_fresh_scores")
+        b.con.unregister("_ages")
+        b.con.execute("DROP TABLE IF EXISTS _settled")
+
+
 def build_lead_scores(b: Build) -> Built:
     """gold.lead_scores: every lead, labelled and new, scored by the serving model; with its age-aware probability."""
     if not b.con.execute("SELECT count(*) FROM gold.lead_features").fetchall()[0][0]:
@@ -248,8 +306,9 @@ def build_lead_scores(b: Build) -> Built:
         raise Skip(b.skipped_because(SERVING_MODEL_KEY) or "No serving model yet: it is trained once enough leads "
                    "are labelled (the weekly_retrain job, or `elv run`).")
     bundle: ModelBundle = b.load(SERVING_MODEL_KEY)
-    df = b.fetch("""
-        SELECT f.*, l.label, l.mature, l.days_to_qualify, coalesce(t.split, 'unlabeled') AS split
+    df = b.fetch(f"""
+        SELECT f.*, l.label, l.mature, l.days_to_qualify, coalesce(t.split, 'unlabeled') AS split,
+               {features_hash_sql(b.con)} AS features_hash
         FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id)
         LEFT JOIN gold.training_table t USING (lead_id)
         ORDER BY f.created_at, f.lead_id""")
@@ -257,23 +316,40 @@ def build_lead_scores(b: Build) -> Built:
     if missing:
         raise Skip(f"The serving model needs features that gold.lead_features lacks: {', '.join(missing)}. "
                    "Re-train (materialise ml/*) to replace it.")
-    learned = (df["created_at"] <= pd.Timestamp(bundle.trained_until)) if bundle.trained_on == ALL_MATURE else None
+    version = bundle.run_id or bundle.kind
+    kept = settled_scores(b, version)
+    reuse = df["lead_id"].isin(kept.index).to_numpy() if len(kept) else np.zeros(len(df), dtype=bool)
+    fresh = df[~reuse]
+    learned = (fresh["created_at"] <= pd.Timestamp(bundle.trained_until)) if bundle.trained_on == ALL_MATURE else None
     if learned is not None and getattr(bundle, "learned_ids", None) is not None:
-        learned &= df["lead_id"].isin(bundle.learned_ids)  # a sampled refit never saw the other leads
-    scored = score_frame(bundle, df, learned_from=learned)
-    age, p_now, delays = age_aware(df, scored["p_qualified_14d"].to_numpy(), b.as_of, bundle.window_days,
-                                   segment_columns(bundle))
-    scored["age_days"] = age.round(3)
-    scored["p_given_age"] = p_now
-    scored["elv_given_age"] = p_now * scored["expected_value_if_qualified"].to_numpy()
-    scored["model_version"] = bundle.run_id or bundle.kind
-    out = pd.concat([df[["lead_id", "created_at", "campaign_id", "adset_id", "split", "label"]],
-                     scored.drop(columns="lead_id")], axis=1)
-    b.stage_frame(out.sort_values("rank"))
+        learned &= fresh["lead_id"].isin(bundle.learned_ids)  # a sampled refit never saw the other leads
+    if len(fresh):
+        scored = score_frame(bundle, fresh, learned_from=learned).drop(columns=["rank", "decile"])
+    else:  # every lead settled (an export that stopped more than a window ago): nothing to score
+        numbers = ("p_qualified_14d", "expected_value_if_qualified", "elv")
+        scored = pd.DataFrame({c: pd.Series(dtype=float if c in numbers else object) for c in
+                               ["lead_id", *numbers, "scored_by", "reason_1", "reason_2", "reason_3", "value_reason"]})
+    p = np.empty(len(df))
+    value = np.empty(len(df))
+    p[~reuse], value[~reuse] = scored["p_qualified_14d"].to_numpy(), scored["expected_value_if_qualified"].to_numpy()
+    ids = df["lead_id"].to_numpy()[reuse]
+    p[reuse] = kept["p_qualified_14d"].reindex(ids).to_numpy()
+    value[reuse] = kept["expected_value_if_qualified"].reindex(ids).to_numpy()
+    age, p_now, delays = age_aware(df, p, b.as_of, bundle.window_days, segment_columns(bundle))
+    ages = pd.DataFrame({"lead_id": df["lead_id"].to_numpy(), "age_days": age.round(3), "p_given_age": p_now,
+                         "elv_given_age": p_now * value})
+    fresh_rows = pd.concat([fresh[["lead_id", "created_at", "campaign_id", "adset_id", "split", "label"]],
+                            scored.drop(columns="lead_id"), fresh[["features_hash"]]], axis=1)
+    stage_scores(b, fresh_rows, ages, version, reused=int(reuse.sum()))
+    scored_by = np.empty(len(df), dtype=object)
+    scored_by[~reuse], scored_by[reuse] = scored["scored_by"].to_numpy(), kept["scored_by"].reindex(ids).to_numpy()
+    out = pd.DataFrame({"lead_id": df["lead_id"].to_numpy(), "split": df["split"].to_numpy(), "p_qualified_14d": p,
+                        "elv": p * value, "scored_by": scored_by})
     by_split = out.groupby("split").agg(leads=("lead_id", "size"), mean_p=("p_qualified_14d", "mean"),
                                         elv=("elv", "sum"))
     open_window = ~df["mature"].astype(bool).to_numpy()
     return Built(metadata={"model": bundle.kind, "model_run": bundle.run_id,
+                           "scored_now": int((~reuse).sum()), "kept_from_last_run": int(reuse.sum()),
                            "scored_by": out["scored_by"].value_counts().to_dict(),
                            "total_elv": round(float(out["elv"].sum()), 2),
                            "delays": delays.describe(), "delay_medians": delays.medians(),

@@ -15,6 +15,7 @@ import pandas as pd
 
 from elv_assets.build import Build, Built, Check, Refused
 from elv_assets.lakehouse.files import PROMOTIONS, SERVING_MODEL_KEY, ArtifactStore, append_jsonl, read_jsonl
+from elv_assets.lakehouse.ingest import sql_str
 from elv_assets.ml import models as M
 from elv_assets.ml.bundle import (
     TEST_PREDICTIONS,
@@ -47,17 +48,17 @@ def training_frames(b: Build, splits: tuple[str, ...] = SPLITS, sampled: tuple[s
     `sampled` are read as one time-stratified sample of at most FIT_LEADS leads between them (ml/sampling.py):
     what a fit learns from; the others whole."""
     counts = dict(b.con.execute("SELECT split, count(*) FROM gold.training_table GROUP BY 1").fetchall())
-    share = sample_share(sum(counts.get(s, 0) for s in sampled))
-    where = sample_where(share)  # one sample for every step, whatever its seed
-    in_list = lambda names: ", ".join(f"'{s}'" for s in names)  # noqa: E731
-    conditions = [f"split IN ({in_list([s for s in splits if s not in sampled])})"]
-    if sampled:
-        conditions.append(f"(split IN ({in_list(sampled)}) AND {where})")
+    available = sum(counts.get(s, 0) for s in sampled)
+    share = sample_share(available)
+    whole = [s for s in splits if s not in sampled]
+    conditions = [f"split IN ({', '.join(map(sql_str, whole))})"] if whole else []
+    if sampled:  # one sample for every step, whatever its seed
+        conditions.append(f"(split IN ({', '.join(map(sql_str, sampled))}) AND {sample_where(share)})")
     df = b.fetch(f"SELECT * FROM gold.training_table WHERE {' OR '.join(conditions)} ORDER BY created_at, lead_id")
     df["label"] = df["label"].astype(int)
     if share < 1:
         b.log(f"fitting on a time-stratified sample of {share:.1%} of the {', '.join(sampled)} leads "
-              f"({int((df['split'].isin(sampled)).sum()):,} of {sum(counts.get(s, 0) for s in sampled):,})")
+              f"({int(df['split'].isin(sampled).sum()):,} of {available:,})")
     return {s: df[df["split"] == s].reset_index(drop=True) for s in splits}
 
 
@@ -317,9 +318,7 @@ def build_serving_model(b: Build) -> Built:
         b.log(f"refitting {new.kind} on {len(mature):,} mature leads")
         promoted = refit_for_serving(new, mature, b.load(VALUE_KEY)["served"], cfg.seed, cfg.calibration_blocks,
                                      cfg.calibration, cfg.recency_half_life_days)
-        total = sum(len(frames[s]) for s in ("calib", "test")) + b.con.execute(
-            "SELECT count(*) FROM gold.training_table WHERE split = 'train'").fetchall()[0][0]
-        if len(mature) < total:  # a sample: the leads it never saw are scored by it, not as if it had learned them
+        if len(mature) < b.con.execute("SELECT count(*) FROM gold.training_table").fetchall()[0][0]:  # a sample: the leads it never saw are scored by it, not as if it had learned them
             promoted.learned_ids = mature["lead_id"].to_numpy()
     serving_now = promoted or serving
     said = "Promoted: " if decision.promote else ("Kept the serving model: " if serving else "No model can serve: ")

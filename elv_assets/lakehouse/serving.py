@@ -53,7 +53,8 @@ SERVING_TABLES: dict[str, tuple[str, str]] = {
                                 FROM silver.ads GROUP BY adset_id"""),
     "campaign_leaderboard": _whole("gold/campaign_leaderboard"),
     "adset_leaderboard": _whole("gold/adset_leaderboard"),
-    "lead_scores": ("gold/lead_scores", "SELECT * EXCLUDE (features_hash) FROM gold.lead_scores"),
+    # every column but the hash that lets the next run keep a settled lead's score (absent in older tables)
+    "lead_scores": ("gold/lead_scores", "SELECT COLUMNS(lambda c: c <> 'features_hash') FROM gold.lead_scores"),
     "pacing_risk": _whole("gold/pacing_risk"),
     "bookings_forecast": _whole("gold/bookings_forecast"),
     "spend_response": _whole("gold/spend_response"),

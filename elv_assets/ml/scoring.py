@@ -254,25 +254,23 @@ def features_hash_sql(con: duckdb.DuckDBPyConnection, table: str = "gold.lead_fe
     return f"hash({', '.join(parts)})"
 
 
-def settled_scores(b: Build, version: str) -> pd.DataFrame:
+def settled_scores(b: Build, version: str, df: pd.DataFrame) -> pd.DataFrame:
     """The previous run's scores that cannot have changed, by lead_id: the same serving model, a lead whose label
-    window had closed then and is closed now with the same label and split, and the same features (a hash of its
-    gold.lead_features row: a CRM edit or a late ad row rescores it). Empty on a first run, after a retrain, or
-    when the previous table predates the hash. Only the numbers the age-aware step needs are fetched; the rest is
-    copied in DuckDB."""
+    window had closed then and is closed now with the same label and split, and the same features (`df`'s
+    features_hash of its gold.lead_features row: a CRM edit or a late ad row rescores it). Empty on a first run,
+    after a retrain, or when the previous table predates the hash. Only the numbers the age-aware step needs are
+    fetched; the rest is copied in DuckDB (stage_scores reads the ids from `_settled`)."""
+    kept = ["p_qualified_14d", "expected_value_if_qualified", "scored_by"]
     if not table_exists(b.con, "gold.lead_scores") or "features_hash" not in columns(b.con, "gold.lead_scores"):
-        return pd.DataFrame(columns=["p_qualified_14d", "expected_value_if_qualified", "scored_by"])
-    b.con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _settled AS
-        SELECT s.lead_id, s.p_qualified_14d, s.expected_value_if_qualified, s.scored_by
-        FROM gold.lead_scores s
-        JOIN gold.lead_features f USING (lead_id)
-        JOIN gold.lead_labels l USING (lead_id)
-        LEFT JOIN gold.training_table t USING (lead_id)
-        WHERE s.model_version = {sql_str(version)} AND l.mature AND s.label IS NOT NULL
-          AND s.label = l.label AND s.split = coalesce(t.split, 'unlabeled')
-          AND s.features_hash = {features_hash_sql(b.con)}""")
-    return b.fetch("SELECT * FROM _settled").set_index("lead_id")
+        return pd.DataFrame(columns=kept)
+    previous = b.fetch(f"""SELECT lead_id, label, split, features_hash, {', '.join(kept)} FROM gold.lead_scores
+                           WHERE model_version = {sql_str(version)} AND label IS NOT NULL""")
+    now = df.loc[df["mature"].astype(bool), ["lead_id", "label", "split", "features_hash"]]
+    settled = previous.merge(now, on=["lead_id", "label", "split", "features_hash"])
+    b.con.register("_settled_ids", settled[["lead_id"]])
+    b.con.execute("CREATE OR REPLACE TEMP TABLE _settled AS SELECT lead_id FROM _settled_ids")
+    b.con.unregister("_settled_ids")
+    return settled.set_index("lead_id")[kept]
 
 
 def stage_scores(b: Build, fresh: pd.DataFrame, ages: pd.DataFrame, version: str, reused: int) -> None:
@@ -317,7 +315,7 @@ def build_lead_scores(b: Build) -> Built:
         raise Skip(f"The serving model needs features that gold.lead_features lacks: {', '.join(missing)}. "
                    "Re-train (materialise ml/*) to replace it.")
     version = bundle.run_id or bundle.kind
-    kept = settled_scores(b, version)
+    kept = settled_scores(b, version, df)
     reuse = df["lead_id"].isin(kept.index).to_numpy() if len(kept) else np.zeros(len(df), dtype=bool)
     fresh = df[~reuse]
     learned = (fresh["created_at"] <= pd.Timestamp(bundle.trained_until)) if bundle.trained_on == ALL_MATURE else None

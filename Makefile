@@ -27,6 +27,13 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/elv demo
 
+# The bundled demo a hosted dashboard opens on (dashboard/bundle.py): the size-s demo world run in a throwaway
+# folder, then its snapshot and serving model copied to dashboard/demo_bundle (about 3 MB). Rebuild it when the
+# snapshot's tables or the model change, and commit it.
+.PHONY: demo-bundle
+demo-bundle: $(VENV)/.installed
+	$(BIN)/python -m dashboard.bundle
+
 # ruff, then `dg check defs`: the code location loads and every definition is valid, as the deployment loads it.
 lint: $(VENV)/.installed-dev $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/ruff check elv_assets elv_assets_tests bench dashboard

@@ -38,6 +38,9 @@ EMPTY_PAGES = {"Start here": [
     ("views/get_started.py", "Get started", ":material/rocket_launch:"),
     ("views/byod.py", "Bring your own data", ":material/upload_file:"),
 ]}
+# On the bundled demo (dashboard/bundle.py) the whole dashboard shows, and "Get started" stays one click away.
+BUNDLED_PAGES = {**PAGES, "Your data": [*PAGES["Your data"],
+                                        ("views/get_started.py", "Get started", ":material/rocket_launch:")]}
 
 log = logging.getLogger("elv.dashboard")
 
@@ -56,8 +59,11 @@ def _header(snap: data.Snapshot) -> None:
         f"Data as of **{m.get('as_of_date', '?')}** · snapshot {snap.version[:15]} · "
         f"model {str(m.get('model_version') or 'none')[:8]} · money in {snap.currency or 'the data currency'}"
     )
-    if snap.demo:
+    if snap.demo == "built":
         st.sidebar.warning("Showing the demo world this dashboard built (generated data, not yours).", icon="🧪")
+    elif snap.demo == "bundled":
+        st.sidebar.warning("Showing the bundled demo (generated data, not yours). Score your own leads on "
+                           "**Bring your own data**; **Get started** says how to show your campaigns.", icon="🧪")
 
 
 def main() -> None:
@@ -67,7 +73,7 @@ def main() -> None:
     if snap is None:
         _navigation(EMPTY_PAGES).run()
         return
-    nav = _navigation(PAGES)
+    nav = _navigation(BUNDLED_PAGES if snap.demo == "bundled" else PAGES)
     try:
         filters.sidebar(snap)
         _header(snap)

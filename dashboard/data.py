@@ -43,7 +43,7 @@ class Snapshot:
     serving_dir: Path
     artifacts_dir: Path
     manifest: dict
-    demo: bool = False  # built by the dashboard's own "build the demo" button
+    demo: str = ""  # "built": by the dashboard's own "build the demo" button; "bundled": dashboard/demo_bundle
 
     @property
     def version(self) -> str:
@@ -75,11 +75,15 @@ class Snapshot:
 
 
 def find_snapshot() -> Snapshot | None:
-    """The configured snapshot (ELV_SERVING_DIR), else the demo one this dashboard built, else None."""
+    """The configured snapshot (ELV_SERVING_DIR), else the demo one this dashboard built, else the bundled demo
+    (dashboard/bundle.py), else None."""
+    from dashboard.bundle import bundle_settings
     from dashboard.demo import demo_settings
 
-    settings = Settings.from_env()
-    for candidate, demo in ((settings, False), (demo_settings(), True)):
+    candidates = [(Settings.from_env(), ""), (demo_settings(), "built"), (bundle_settings(), "bundled")]
+    for candidate, demo in candidates:
+        if candidate is None:
+            continue
         try:
             manifest = read_manifest(candidate.serving_dir)
         except (OSError, ValueError):  # unreadable: treat as not published

@@ -74,9 +74,10 @@ def demo_command(settings: Settings) -> tuple[list[str], dict[str, str]]:
     return cmd, env
 
 
-def build_demo(progress: Progress, root: Path | None = None) -> tuple[bool, list[str]]:
+def build_demo(progress: Progress, root: Path | None = None,
+               timeout: float = BUILD_TIMEOUT_SECONDS) -> tuple[bool, list[str]]:
     """Generate the demo world and run every asset with `elv demo`; (success, failure messages). Refuses a second
-    build while one runs."""
+    build while one runs; a build past `timeout` seconds is stopped."""
     if not _build_lock.acquire(blocking=False):
         return False, ["a demo build is already running in this dashboard; wait for it, then reload"]
     try:
@@ -88,11 +89,24 @@ def build_demo(progress: Progress, root: Path | None = None) -> tuple[bool, list
         lines: list[str] = []
         with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               stdin=subprocess.DEVNULL) as proc:
-            for line in proc.stdout:
-                lines.append(line.rstrip())
-                run(line.rstrip())
-            code = proc.wait(timeout=BUILD_TIMEOUT_SECONDS)
-        ok = code == 0
+            stopped = threading.Event()
+
+            def stop() -> None:
+                stopped.set()
+                proc.kill()
+
+            cap = threading.Timer(timeout, stop)  # the cap holds even while the run prints nothing
+            cap.start()
+            try:
+                for line in proc.stdout:
+                    lines.append(line.rstrip())
+                    run(line.rstrip())
+                code = proc.wait()
+            finally:
+                cap.cancel()
+        ok = code == 0 and not stopped.is_set()
+        if stopped.is_set():
+            lines.append(f"demo build: stopped after {timeout:.0f} s, the cap on a build on this server")
         progress(1.0, "done" if ok else "failed")
         # the runner prints each failed step as "asset: message" on its own paragraph after the run line
         failures = [] if ok else [ln for ln in lines if ": " in ln and not ln.startswith(" ")][-5:] or lines[-5:]

@@ -73,9 +73,11 @@ def published(demo_run) -> Settings:
 
 @pytest.fixture
 def app(monkeypatch, tmp_path):
-    """AppTest factory: the dashboard pointed at a serving folder (and artifacts), with no LLM and no demo."""
+    """AppTest factory: the dashboard pointed at a serving folder (and artifacts), with no LLM and no demo (neither
+    one it built nor the bundled one; a test that wants the bundle sets ELV_DEMO_BUNDLE)."""
     monkeypatch.delenv("LLM_ENDPOINT", raising=False)
     monkeypatch.setenv("ELV_DEMO_DIR", str(tmp_path / "demo"))
+    monkeypatch.setenv("ELV_DEMO_BUNDLE", "")
 
     def start(serving: Path, artifacts: Path, view: str | None = None) -> AppTest:
         monkeypatch.setenv("ELV_SERVING_DIR", str(serving))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import json
 import re
 import shutil
@@ -20,7 +21,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import uploads
-from dashboard.demo import RunProgress
+from dashboard.bundle import DEFAULT_BUNDLE, INFO, write_bundle
+from dashboard.demo import RunProgress, build_demo
 from dashboard.ui import NEEDS_ADS, NEEDS_CRM
 from elv_assets.lakehouse.serving import read_manifest, snapshot_path
 from elv_assets.ml.reallocation import what_if
@@ -375,6 +377,57 @@ def test_a_malformed_or_non_csv_upload_shows_the_report_not_a_traceback(app, pub
     assert any("not a CSV text file" in c.value for c in at.code)
 
 
+# --- the bundled demo (dashboard/bundle.py) ----------------------------------------------------------------------
+
+
+def test_with_nothing_published_the_app_opens_on_the_bundled_demo_and_scores_uploads(app, published, tmp_path,
+                                                                                      monkeypatch):
+    bundle = tmp_path / "bundle"
+    info = write_bundle(published, bundle)
+    assert sorted(p.name for p in bundle.iterdir()) == ["artifacts", INFO, "serving"]
+    assert info["lead_scores"] == read_manifest(published.serving_dir)["tables"]["lead_scores"]["rows"]
+    monkeypatch.setenv("ELV_DEMO_BUNDLE", str(bundle))
+    nothing = tmp_path / "nothing"
+    at = app(nothing / "serving", nothing / "artifacts")
+    no_failure(at)
+    assert any("bundled demo" in w.value for w in at.warning)
+    spend, leads = metric(at, "Spend").value, metric(at, "Leads").value
+
+    at.switch_page("views/byod.py").run()  # score-first: an upload is scored with the bundle's model at once
+    upload = _header_and_tail(published.data_dir / "leads.csv", 500)
+    at.file_uploader(key="byod_leads").set_value(("my_leads.csv", upload, "text/csv")).run()
+    no_failure(at)
+    distinct = pd.read_csv(io.BytesIO(upload), usecols=["lead_id"])["lead_id"].nunique()  # the demo repeats a few
+    assert metric(at, "Leads scored").value == f"{distinct:,}"
+    at.switch_page("views/get_started.py").run()
+    assert "bundled demo" in at.info[0].value and at.button(key="build_demo")
+
+    own = app(published.serving_dir, published.artifacts_dir)  # a snapshot of one's own wins over the bundle
+    assert not any("bundled demo" in w.value for w in own.warning)
+    assert (metric(own, "Spend").value, metric(own, "Leads").value) == (spend, leads)  # the bundle is that run's
+
+
+def test_the_committed_bundle_has_every_table_and_its_model_still_scores(published, tmp_path):
+    """dashboard/demo_bundle is built by `make demo-bundle` and committed: it must publish what a run publishes now
+    and its pickled model must load with this code (else: rebuild it with `make demo-bundle` and commit it)."""
+    info = json.loads((DEFAULT_BUNDLE / INFO).read_text())
+    assert info["bytes"] < 5_000_000
+    manifest = read_manifest(DEFAULT_BUNDLE / "serving")
+    now = read_manifest(published.serving_dir)
+    assert set(manifest["tables"]) == set(now["tables"]), "make demo-bundle: the snapshot's tables changed"
+    assert set(manifest["documents"]) == set(now["documents"]), "make demo-bundle: the snapshot's documents changed"
+    folder = snapshot_path(DEFAULT_BUNDLE / "serving", manifest)
+    for name, entry in manifest["tables"].items():
+        assert len(pd.read_parquet(folder / entry["file"])) == entry["rows"], name
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "leads.csv").write_bytes(_header_and_tail(published.data_dir / "leads.csv", 300))
+    result = score_folder(upload, DEFAULT_BUNDLE / "artifacts")
+    assert len(result.scores) == result.scores["lead_id"].nunique() > 290
+    assert result.scores["p_qualified_14d"].between(0, 1).all()
+    assert result.scores["elv"].gt(0).all()
+
+
 # --- the plain functions behind the pages ------------------------------------------------------------------------------
 
 
@@ -417,3 +470,11 @@ def test_demo_progress_follows_the_runner_lines():
     progress("       bronze/ads: a warning line")
     progress("  FAIL silver/ads                           0.10 s")
     assert seen == [(0.1, "running the pipeline"), (0.325, "bronze/ads done"), (0.55, "silver/ads FAILED")]
+
+
+def test_a_demo_build_past_its_cap_is_stopped_and_says_so(tmp_path):
+    seen = []
+    ok, failures = build_demo(lambda share, text: seen.append(text), tmp_path / "demo", timeout=1.0)
+    assert not ok and "stopped after 1 s" in failures[-1]
+    assert seen[0] == "generating the demo world" and seen[-1] == "failed"
+    assert not (tmp_path / "demo" / "serving" / "manifest.json").exists()

@@ -1,14 +1,21 @@
-"""Get started: no snapshot has been published yet. Offer to build the demo world here, with progress."""
+"""Get started: no snapshot of yours has been published yet (nothing at all, or only the bundled demo). Offer to
+build the demo world here, with progress."""
 
 import streamlit as st
 
-from dashboard import demo
+from dashboard import data, demo
 from elv_assets.settings import Settings
 
 settings = Settings.from_env()
+snap = data.current()
 st.title("Lead value: get started")
-st.info(f"**Nothing computed yet.** No snapshot has been published in `{settings.serving_dir}`, so there is "
-        "nothing to show about your campaigns.", icon="⏳")
+if snap is not None and snap.demo == "bundled":
+    st.info(f"**The pages show the bundled demo** (generated data, as of {snap.manifest.get('as_of_date')}). No "
+            f"snapshot of yours has been published in `{settings.serving_dir}` yet. **Bring your own data** scores "
+            "your leads with the demo's model right away.", icon="🧪")
+else:
+    st.info(f"**Nothing computed yet.** No snapshot has been published in `{settings.serving_dir}`, so there is "
+            "nothing to show about your campaigns.", icon="⏳")
 
 st.markdown(
     "Two ways in:\n"

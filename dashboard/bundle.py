@@ -27,8 +27,7 @@ from importlib import metadata
 from pathlib import Path
 
 from dashboard.demo import DEMO_SEED, DEMO_SIZE, build_demo, demo_settings
-from elv_assets.lakehouse.files import SERVING_MODEL_KEY, ArtifactStore
-from elv_assets.lakehouse.serving import MANIFEST, read_manifest, snapshot_path
+from elv_assets.lakehouse.manifest import MANIFEST, read_manifest, snapshot_path
 from elv_assets.settings import Settings
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parent / "demo_bundle"
@@ -55,6 +54,8 @@ def bundle_settings(root: Path | None = None) -> Settings | None:
 def write_bundle(run: Settings, dest: Path) -> dict:
     """Copy what the dashboard reads from a finished run (its published snapshot and serving model) into `dest`,
     replacing what was there only once the copy is whole. Returns the bundle's description (also bundle.json)."""
+    from elv_assets.lakehouse.files import SERVING_MODEL_KEY, ArtifactStore
+
     manifest = read_manifest(run.serving_dir)
     if not manifest or not manifest.get("path"):
         raise FileNotFoundError(f"{run.serving_dir} has no published snapshot: run the pipeline first")

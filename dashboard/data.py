@@ -22,12 +22,10 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from elv_assets.lakehouse.serving import read_manifest, snapshot_path
+from elv_assets.lakehouse.manifest import read_manifest, snapshot_path
 from elv_assets.ml.elv import UNKNOWN_CAMPAIGN
-from elv_assets.ml.labels import NO_LEADS
-from elv_assets.ml.response import SPEND_UNKNOWN
-from elv_assets.reports import conversions
 from elv_assets.settings import Settings
+from elv_assets.skip_reasons import NO_LEADS, SPEND_UNKNOWN
 
 SUM_COLUMNS = ["spend", "impressions", "clicks", "daily_budget", "leads", "qualified", "bookings", "revenue"]
 LEAD_SUMS = ["scored_leads", "predicted_qualified", "predicted_elv"]
@@ -371,6 +369,8 @@ def lead_options(snap: Snapshot) -> tuple[list[int], list[str]]:
 
 @st.cache_data(max_entries=6, show_spinner=False)
 def _conversion_files(path: str, version: str) -> dict[str, dict]:
+    from elv_assets.reports import conversions  # the pipeline's exporter: imported by the Leads page only
+
     candidates = _duck("SELECT * FROM read_parquet(?)", [path])
     files = {}
     for platform in conversions.PLATFORMS:

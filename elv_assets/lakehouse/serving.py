@@ -26,11 +26,10 @@ import duckdb
 from elv_assets.build import table_name
 from elv_assets.lakehouse.files import atomic_write
 from elv_assets.lakehouse.ingest import sql_str
+from elv_assets.lakehouse.manifest import MANIFEST, SNAPSHOTS, read_manifest, snapshot_path  # noqa: F401 (re-exported)
 from elv_assets.reports.conversions import SERVED_ALSO_READS as CONVERSIONS_ALSO_READ
 from elv_assets.reports.conversions import served_select as served_conversions
 
-MANIFEST = "manifest.json"
-SNAPSHOTS = "snapshots"
 KEEP = 3
 SCHEMA_VERSION = "elv-serving/1"
 
@@ -125,13 +124,3 @@ def _prune(root: Path, keep: int, current: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def read_manifest(serving_dir: Path) -> dict | None:
-    """The current manifest, or None before the first publish."""
-    path = Path(serving_dir) / MANIFEST
-    if not path.exists():
-        return None
-    return json.loads(path.read_text())
-
-
-def snapshot_path(serving_dir: Path, manifest: dict) -> Path:
-    return Path(serving_dir) / manifest["path"]

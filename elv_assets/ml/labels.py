@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 from elv_assets.build import Build, Built, Check, Skip
+from elv_assets.skip_reasons import NO_LEADS
 
 LABEL_STATUSES = ("positive", "negative", "immature")
 
@@ -62,8 +63,6 @@ def labelled_counts(con, table: str = "gold.lead_labels") -> tuple[int, int, int
     ).fetchall()[0])
 
 
-NO_LEADS = ("No CRM leads (leads.csv is absent or empty): the lead model, ELV and the leaderboards need leads.csv "
-            "and outcomes.csv; the ad data alone gives pacing, spend response and forecasts.")
 
 
 def too_few_labels(mature: int, positives: int, chain, leads: int | None = None) -> str | None:

@@ -59,6 +59,7 @@ import pandas as pd
 
 from elv_assets.build import Build, Built, Skip
 from elv_assets.contracts.budget import OUTCOME_NAMES
+from elv_assets.skip_reasons import SPEND_UNKNOWN
 
 LN2 = math.log(2.0)
 RELATIVE_GRID = np.geomspace(0.02, 50.0, 400)  # h / the ad set's median daily spend
@@ -364,8 +365,6 @@ def bookings_per_qualified(state: pd.DataFrame, prior: float = 20.0) -> pd.Serie
     return ((b + prior * base) / (q + prior)).rename("bookings_per_qualified")
 
 
-SPEND_UNKNOWN = ("Spend is unknown: gold.adset_daily has no spend (no ads.csv in the data folder), so there is no "
-                 "spend to relate leads to.")
 
 
 def spend_known(con) -> bool:

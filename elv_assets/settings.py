@@ -19,6 +19,7 @@ DEFAULTS = {
     "ELV_FEATURES_STRICT": "",  # 1/true: a lead column that looks filled in after contact stops the run
     "ELV_FEATURES_INCLUDE": "",  # comma-separated lead columns to keep although the leakage guard flags them
     "ELV_FEATURES_EXCLUDE": "",  # comma-separated lead columns never to use as features
+    "ELV_FIT_LEADS": "100000",  # the most leads a model fit reads (a time-stratified sample past it); 0: every lead
 }
 
 
@@ -32,6 +33,7 @@ class Settings:
     features_strict: bool = False
     features_include: tuple[str, ...] = ()
     features_exclude: tuple[str, ...] = ()
+    fit_leads: int = int(DEFAULTS["ELV_FIT_LEADS"])
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -52,4 +54,15 @@ class Settings:
             features_strict=get("ELV_FEATURES_STRICT").strip().lower() in ("1", "true", "yes"),
             features_include=names("ELV_FEATURES_INCLUDE"),
             features_exclude=names("ELV_FEATURES_EXCLUDE"),
+            fit_leads=_whole_number("ELV_FIT_LEADS", get("ELV_FIT_LEADS")),
         )
+
+
+def _whole_number(name: str, value: str) -> int:
+    try:
+        number = int(value.replace("_", "").replace(",", "").strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ValueError(f"{name}={value!r}: expected a whole number of leads (0 for no cap), e.g. {name}=300000")
+    return number

@@ -260,3 +260,20 @@ def test_a_daily_rescore_keeps_settled_scores_and_equals_a_full_rescore(demo_run
     assert full.asset_materializations_for_node("gold__lead_scores")[0].metadata["kept_from_last_run"].value == 0
     pd.testing.assert_frame_equal(incremental, query(settings, "SELECT * FROM gold.lead_scores ORDER BY lead_id"),
                                   check_exact=False, rtol=1e-9)
+
+
+def test_the_fit_cap_is_one_setting_every_fitting_step_reads(demo_run, tmp_path):
+    """ELV_FIT_LEADS (the chain resource's fit_leads) caps what the candidates learn from: a time-stratified sample
+    of the train split; the choice still judges on every calib lead."""
+    import dataclasses
+    import shutil
+
+    settings = dataclasses.replace(settings_in(tmp_path, demo_run.settings.data_dir), fit_leads=5_000)
+    shutil.copy(demo_run.settings.warehouse, settings.warehouse)
+    shutil.copytree(demo_run.settings.artifacts_dir, settings.artifacts_dir)
+    result = materialize_all(settings, selection="key:ml/candidate_models",
+                             run_config={"ops": {"ml__candidate_models": {"config": {"kinds": ["logistic_plain"]}}}})
+    assert result.success
+    meta = result.asset_materializations_for_node("ml__candidate_models")[0].metadata
+    train, fitted = meta["train_leads"].value, meta["fitted_on_leads"].value
+    assert train > 20_000 and 4_000 < fitted < 6_000

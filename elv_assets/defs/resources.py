@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb
 
 from elv_assets.lakehouse.files import ArtifactStore
+from elv_assets.ml.sampling import FIT_LEADS
 from elv_assets.settings import Settings
 
 
@@ -102,6 +103,9 @@ class ChainSettings(dg.ConfigurableResource):
     feature_lag_days: int = 1
     min_labelled: int = 500
     min_positives: int = 50
+    # The most leads a fit reads (a time-stratified sample past it; 0: every lead), so every fitting step reads
+    # the same sample (ml/sampling.py). ELV_FIT_LEADS for `elv run`.
+    fit_leads: int = FIT_LEADS
 
 
 def build_resources(settings: Settings | None = None) -> dict:
@@ -116,7 +120,7 @@ def build_resources(settings: Settings | None = None) -> dict:
         ),
         "artifacts": Artifacts(root=str(settings.artifacts_dir)),
         "run_window": RunWindow(as_of_date=settings.as_of),
-        "chain": ChainSettings(),
+        "chain": ChainSettings(fit_leads=settings.fit_leads),
         "features": FeatureSettings(strict=settings.features_strict, include=list(settings.features_include),
                                     exclude=list(settings.features_exclude)),
     }

@@ -9,15 +9,25 @@ calibration, the test figures, the value check) reads all of its leads, so the f
 The sample is **time-stratified**: the same share of every day's leads, picked by a hash of the lead id (the
 same leads on every run and in every step, so the calibrator's reference lead, the evaluation's baselines and
 the candidates agree). Below the cap nothing changes: the demo worlds at size s fit on every lead.
-The quality it costs at size m is measured by `bench/fit_sample.py` (docs/benchmarks.md, "Fitting on a sample").
+The quality it costs at size m is measured by `bench/fit_sample.py` (docs/benchmarks.md, "Fitting on a sample"):
+a trade of time for quality the `chain` resource's `fit_leads` sets (ELV_FIT_LEADS; 0 fits on every lead).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-FIT_LEADS = 100_000  # the most leads a fit reads; see docs/benchmarks.md for what a smaller sample costs
+from elv_assets.settings import DEFAULTS
+
+FIT_LEADS = int(DEFAULTS["ELV_FIT_LEADS"])  # the most leads a fit reads by default; docs/benchmarks.md: its cost
 HASH_BUCKETS = 1_000_000
+
+
+def fit_cap(chain) -> int:
+    """The run's cap on the leads a fit reads: the `chain` resource's `fit_leads` (ELV_FIT_LEADS for `elv run`),
+    0 meaning every lead. One setting for every fitting step, so they all read the same sample."""
+    cap = int(getattr(chain, "fit_leads", FIT_LEADS))
+    return cap if cap > 0 else 2**62
 
 
 def sample_share(n: int, cap: int = FIT_LEADS) -> float:

@@ -28,7 +28,7 @@ from elv_assets.ml.bundle import (
 )
 from elv_assets.ml.features import FeatureColumns, attributes_in, feature_columns
 from elv_assets.ml.labels import require_labels
-from elv_assets.ml.sampling import sample_rows, sample_share, sample_where
+from elv_assets.ml.sampling import fit_cap, sample_rows, sample_share, sample_where
 from elv_assets.ml.screening import FeatureScreen, ScreenLimits, screen
 from elv_assets.ml.selection import choose
 from elv_assets.ml.value import NO_REVENUE, ValueModel, fit_value_model, realised_values_select
@@ -45,11 +45,11 @@ SPLITS = ("train", "calib", "test")
 def training_frames(b: Build, splits: tuple[str, ...] = SPLITS, sampled: tuple[str, ...] = ()
                     ) -> dict[str, pd.DataFrame]:
     """gold.training_table by split, each in created_at order (the time-ordered steps rely on it). The splits in
-    `sampled` are read as one time-stratified sample of at most FIT_LEADS leads between them (ml/sampling.py):
+    `sampled` are read as one time-stratified sample of at most `fit_leads` leads between them (ml/sampling.py):
     what a fit learns from; the others whole."""
     counts = dict(b.con.execute("SELECT split, count(*) FROM gold.training_table GROUP BY 1").fetchall())
     available = sum(counts.get(s, 0) for s in sampled)
-    share = sample_share(available)
+    share = sample_share(available, fit_cap(b.chain))
     whole = [s for s in splits if s not in sampled]
     conditions = [f"split IN ({', '.join(map(sql_str, whole))})"] if whole else []
     if sampled:  # one sample for every step, whatever its seed
@@ -86,7 +86,7 @@ def build_feature_screen(b: Build) -> Built:
     kinds = attributes_in(train)
     leads = b.con.execute("SELECT count(*) FROM gold.lead_features").fetchall()[0][0]
     ages = b.fetch("SELECT f.*, l.mature FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id) "
-                   f"WHERE {sample_where(sample_share(leads), column='f.lead_id')}")
+                   f"WHERE {sample_where(sample_share(leads, fit_cap(b.chain)), column='f.lead_id')}")
     cfg = b.config
     limits = ScreenLimits(cfg.max_single_auc, cfg.min_fill_ratio, cfg.min_fill_difference, cfg.min_fill_gap,
                           cfg.max_age_psi)
@@ -172,10 +172,10 @@ def build_value_model(b: Build) -> Built:
     cfg = b.config
     closed = b.fetch(realised_values_select(b.as_of, b.chain.label_window_days, cfg.value_window_days))
     cols, _ = screened_columns(b, training_frames(b, ("train",), sampled=("train",))["train"])
-    # Fitted on at most FIT_LEADS qualified leads each (ml/sampling.py); checked on every later one.
-    held_out = fit_value_model(sample_rows(closed[closed["split"] == "train"]), cols, cfg.qualified_lead_value,
+    # Fitted on at most `fit_leads` qualified leads each (ml/sampling.py); checked on every later one.
+    held_out = fit_value_model(sample_rows(closed[closed["split"] == "train"], fit_cap(b.chain)), cols, cfg.qualified_lead_value,
                                cfg.min_wins, cfg.seed)
-    served = fit_value_model(sample_rows(closed), cols, cfg.qualified_lead_value, cfg.min_wins, cfg.seed)
+    served = fit_value_model(sample_rows(closed, fit_cap(b.chain)), cols, cfg.qualified_lead_value, cfg.min_wins, cfg.seed)
     later = closed[closed["split"] != "train"]
     on_record = closed["won_on_record"].fillna(False)
     within = float(closed.loc[on_record, "won_within_window"].mean()) if on_record.any() else None

@@ -83,14 +83,16 @@ ui: $(VENV)/.installed-dev $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml
 
 # The marketer dashboard on http://localhost:8501: reads the serving snapshot (ELV_SERVING_DIR) only.
+# `python -m dashboard.serve` is `streamlit run dashboard/app.py` with the first page's imports done before the
+# server listens (dashboard/serve.py), so the first visitor does not wait for them.
 dashboard: $(VENV)/.installed
-	$(BIN)/streamlit run dashboard/app.py --server.port 8501 --server.headless true
+	$(BIN)/python -m dashboard.serve --server.port 8501 --server.headless true
 
 # Dagster (webserver + daemon: schedules, sensors, the run queue) on :3000 and the dashboard on :8501,
 # without Docker. Dagster runs in the foreground (a background job would ignore Ctrl-C); Ctrl-C stops it
 # gracefully and the trap then stops the dashboard.
 serve: $(VENV)/.installed-dev $(DAGSTER_HOME)/dagster.yaml
-	@$(BIN)/streamlit run dashboard/app.py --server.port 8501 --server.address 127.0.0.1 \
+	@$(BIN)/python -m dashboard.serve --server.port 8501 --server.address 127.0.0.1 \
 	  --server.headless true & dashboard=$$!; \
 	trap 'kill $$dashboard 2>/dev/null' EXIT INT TERM; \
 	echo "Dagster UI http://localhost:3000   dashboard http://localhost:8501   (Ctrl-C stops both)"; \

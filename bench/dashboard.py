@@ -1,13 +1,14 @@
 """Benchmark the dashboard as a person uses it: the real Streamlit server and a real headless Chromium.
 
 On a size-m snapshot (1M leads; built once into --folder and reused: generating and running the whole graph
-takes minutes), with `streamlit run dashboard/app.py` on a local port:
+takes minutes), with the dashboard started as `make dashboard` starts it (`python -m dashboard.serve`) on a
+local port:
 
 - page load: navigation start to the overview's KPIs in the page (the "Spend" metric has its value and no
   metric is stale), read from `performance.now()` by a MutationObserver the page runs from its first byte.
   The first load after the server starts is "cold" (the server imports the pages' modules and builds its
-  caches from the Parquet files); the loads after it are "warm" (a new session, caches built). Target: warm
-  under 1.5 s.
+  caches from the Parquet files); the loads after it are "warm" (a new session, caches built). Targets (issue
+  "Scale and speed"): cold under 1.5 s, warm under 0.5 s.
 - filter change: one campaign chosen in the sidebar's Campaigns box (Enter in the box), then taken out
   again (Backspace), from the key press to the KPIs showing new values; the script run's end is reported
   beside it. Target: under 300 ms.
@@ -35,7 +36,8 @@ from common import ROOT, machine_line, write_section  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
-LOAD_TARGET_S = 1.5
+COLD_TARGET_S = 1.5  # issue "Scale and speed": first KPI after the server starts, at size m
+WARM_TARGET_S = 0.5
 FILTER_TARGET_MS = 300
 
 # Runs in the page before its own scripts (CDP Page.addScriptToEvaluateOnNewDocument). Times are
@@ -303,7 +305,7 @@ def report(size: str, leads: int, browser: dict, server: dict, command: str, loa
         "",
         machine_line(command),
         "",
-        f"Size-{size} snapshot ({leads:,} scored leads); `streamlit run dashboard/app.py` on 127.0.0.1 and headless "
+        f"Size-{size} snapshot ({leads:,} scored leads); `python -m dashboard.serve` on 127.0.0.1 and headless "
         "Chromium (Selenium) sharing the same 2 cores. Times are the page's own `performance.now()`, from "
         "navigation start or from the key press, to the overview's KPIs in the page with their (new) values; "
         f"medians, with the worst in brackets. Load average of the machine (1 min) before and after: "
@@ -312,10 +314,11 @@ def report(size: str, leads: int, browser: dict, server: dict, command: str, loa
         "| page load | HTML parsed | app shell drawn | script started | page title shown | KPIs shown | target |",
         "|---|---:|---:|---:|---:|---:|---|",
         f"| first load after the server starts (cold caches, empty browser cache) | {one(cold['dcl_ms'])} | "
-        f"{one(cold['app_ms'])} | {one(cold['run_ms'])} | {one(cold['title_ms'])} | {one(cold['kpi_ms'])} | |",
+        f"{one(cold['app_ms'])} | {one(cold['run_ms'])} | {one(cold['title_ms'])} | **{one(cold['kpi_ms'])}** | "
+        f"< {COLD_TARGET_S * 1000:,.0f} ms: {verdict(cold['kpi_ms'], COLD_TARGET_S * 1000)} |",
         f"| warm ({len(loads)} loads: a new session, server caches built) | {col(browser['loads'], 'dcl_ms')} | "
         f"{col(browser['loads'], 'app_ms')} | {col(browser['loads'], 'run_ms')} | {col(browser['loads'], 'title_ms')} | "
-        f"**{stats(loads)}** | < {LOAD_TARGET_S * 1000:,.0f} ms: {verdict(warm_med, LOAD_TARGET_S * 1000)} |",
+        f"**{stats(loads)}** | < {WARM_TARGET_S * 1000:,.0f} ms: {verdict(warm_med, WARM_TARGET_S * 1000)} |",
         "",
         "| filter change | script started | KPIs shown | script run finished | target |",
         "|---|---:|---:|---:|---|",

@@ -9,7 +9,7 @@ About 3 MB. The same command gives the same data and scores; only the snapshot's
 differs between builds.
 
 The dashboard shows it only when nothing else is there: a configured snapshot (ELV_SERVING_DIR) wins, then a demo
-the dashboard built itself (dashboard/demo.py). ELV_DEMO_BUNDLE moves it; set it empty to switch it off.
+the dashboard built itself (dashboard/demo.py). ELV_DEMO_BUNDLE moves it; ELV_DEMO_BUNDLE=off switches it off.
 
     python -m dashboard.bundle                    # rebuild dashboard/demo_bundle
     python -m dashboard.bundle --dest /tmp/bundle
@@ -36,12 +36,15 @@ INFO = "bundle.json"
 PICKLED_WITH = ("scikit-learn", "xgboost", "lightgbm", "numpy", "pandas")
 
 
+OFF = ("off", "none", "no", "false", "0")
+
+
 def bundle_root() -> Path | None:
-    """The bundle folder (ELV_DEMO_BUNDLE, default dashboard/demo_bundle), or None when switched off."""
-    value = os.environ.get("ELV_DEMO_BUNDLE")
-    if value is None:
-        return DEFAULT_BUNDLE
-    return Path(value) if value.strip() else None
+    """The bundle folder (ELV_DEMO_BUNDLE; unset or blank: dashboard/demo_bundle), or None when it is "off"."""
+    value = (os.environ.get("ELV_DEMO_BUNDLE") or "").strip()
+    if value.lower() in OFF:
+        return None
+    return Path(value) if value else DEFAULT_BUNDLE
 
 
 def bundle_settings(root: Path | None = None) -> Settings | None:

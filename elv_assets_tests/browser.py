@@ -67,21 +67,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _streamlit() -> list[str]:
-    exe = Path(sys.executable).with_name("streamlit")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "streamlit"]
-
-
 @contextlib.contextmanager
 def run_app(serving_dir: Path, artifacts_dir: Path, log_path: Path, timeout: float = 120.0,
             env: dict | None = None) -> Iterator[str]:
-    """`streamlit run dashboard/app.py` on a free local port, pointed at a snapshot; yields its URL."""
+    """The dashboard as `make dashboard` starts it (`python -m dashboard.serve`: `streamlit run dashboard/app.py`
+    with the first page's imports done first) on a free local port, pointed at a snapshot; yields its URL."""
     port = free_port()
     environ = {**os.environ, "ELV_SERVING_DIR": str(serving_dir), "ELV_ARTIFACTS_DIR": str(artifacts_dir),
                "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env or {})}
     for name in ("LLM_ENDPOINT", "LLM_API_KEY"):  # rule-based summaries: deterministic, no network
         environ.pop(name, None)
-    cmd = [*_streamlit(), "run", "dashboard/app.py", "--server.headless", "true",
+    cmd = [sys.executable, "-m", "dashboard.serve", "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
            "--global.developmentMode", "false"]

@@ -77,7 +77,7 @@ def app(monkeypatch, tmp_path):
     one it built nor the bundled one; a test that wants the bundle sets ELV_DEMO_BUNDLE)."""
     monkeypatch.delenv("LLM_ENDPOINT", raising=False)
     monkeypatch.setenv("ELV_DEMO_DIR", str(tmp_path / "demo"))
-    monkeypatch.setenv("ELV_DEMO_BUNDLE", "")
+    monkeypatch.setenv("ELV_DEMO_BUNDLE", "off")
 
     def start(serving: Path, artifacts: Path, view: str | None = None) -> AppTest:
         monkeypatch.setenv("ELV_SERVING_DIR", str(serving))

@@ -1,7 +1,7 @@
 """The dashboard as a person sees it: the real Streamlit server, a real headless Chromium.
 
-A small world (size s) goes through the whole asset graph into a serving snapshot; `streamlit run
-dashboard/app.py` serves it on a free port on 127.0.0.1; Chromium (Debian's `chromium` and
+A small world (size s) goes through the whole asset graph into a serving snapshot; the dashboard, started
+as `make dashboard` starts it (`python -m dashboard.serve`), serves it on a free port on 127.0.0.1; Chromium (Debian's `chromium` and
 `chromium-driver`, driven by Selenium) opens it and waits for the overview's KPIs. No page may show a
 Streamlit exception, a traceback or the app's "could not be shown" message. A screenshot of the overview
 is kept in the test's tmp folder, and copied to docs/img/dashboard-overview.png when ELV_SAVE_SCREENSHOT=1.

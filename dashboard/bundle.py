@@ -3,8 +3,9 @@ dashboard (a Streamlit Space that installs only dashboard/requirements.txt) open
 score uploaded leads at once, without building a world first.
 
 `make demo-bundle` builds it reproducibly: the size-s demo world (seed 7, the one `make demo` builds) through every
-asset with `elv demo` in a throwaway folder (the dashboard's own capped build), then only what the dashboard reads is copied here: the snapshot's
-manifest and its one version folder (Parquet and JSON), and `ml/serving_model.joblib` for "Bring your own data".
+asset with `elv demo` in a throwaway folder (the dashboard's own capped build), then only what the dashboard reads
+is copied here: the snapshot's manifest and its one version folder (Parquet and JSON), and
+`ml/serving_model.joblib` for "Bring your own data".
 About 3 MB. The same command gives the same data and scores; only the snapshot's version stamp (its build time)
 differs between builds.
 

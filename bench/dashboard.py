@@ -178,7 +178,7 @@ def browser_figures(folder: Path, paths: tuple[str, str], warm_loads: int, round
 def campaign_names(folder: Path) -> list[str]:
     import pandas as pd
 
-    from elv_assets.lakehouse.serving import read_manifest, snapshot_path
+    from elv_assets.lakehouse.manifest import read_manifest, snapshot_path
 
     manifest = read_manifest(folder / "serving")
     snap = snapshot_path(folder / "serving", manifest)
@@ -364,7 +364,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print the section, leave docs/benchmarks.md")
     args = parser.parse_args()
 
-    from elv_assets.lakehouse.serving import read_manifest
+    from elv_assets.lakehouse.manifest import read_manifest
     from elv_assets_tests.browser import ensure_browser
 
     folder = args.folder.resolve()

@@ -23,7 +23,7 @@ from elv_assets.cli import main
 from elv_assets.contracts.inputs import LEAD_CONTACT_COLUMNS
 from elv_assets.defs.exports import offline_conversions
 from elv_assets.defs.resources import build_resources
-from elv_assets.lakehouse.serving import read_manifest, snapshot_path
+from elv_assets.lakehouse.manifest import read_manifest, snapshot_path
 from elv_assets.ml.features import lead_attribute_columns
 from elv_assets.reports.conversions import (
     DEFAULTS,

@@ -24,7 +24,7 @@ from dashboard import uploads
 from dashboard.bundle import DEFAULT_BUNDLE, INFO, write_bundle
 from dashboard.demo import RunProgress, build_demo
 from dashboard.ui import NEEDS_ADS, NEEDS_CRM
-from elv_assets.lakehouse.serving import read_manifest, snapshot_path
+from elv_assets.lakehouse.manifest import read_manifest, snapshot_path
 from elv_assets.ml.reallocation import what_if
 from elv_assets.ml.scoring import FolderRefused, score_folder
 from elv_assets.settings import Settings

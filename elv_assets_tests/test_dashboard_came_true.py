@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from dashboard import ui
-from elv_assets.lakehouse.serving import read_manifest, snapshot_path
+from elv_assets.lakehouse.manifest import read_manifest, snapshot_path
 from elv_assets.ml.ledger import ALL_CAMPAIGNS, realised_vs_predicted
 from elv_assets_tests.test_dashboard import _copy_without, chart, gold, no_failure, texts, values
 

@@ -16,7 +16,7 @@ from elv_assets.defs import ALL_ASSETS
 from elv_assets.defs.jobs import TRAINING_KEYS, jobs, schedules
 from elv_assets.defs.resources import build_resources
 from elv_assets.lakehouse.files import SERVING_MODEL_KEY, ArtifactStore
-from elv_assets.lakehouse.serving import read_manifest
+from elv_assets.lakehouse.manifest import read_manifest
 from elv_assets_tests.conftest import settings_in
 from elv_assets_tests.helpers import materialize_all, query
 

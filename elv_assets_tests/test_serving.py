@@ -6,7 +6,8 @@ import threading
 import duckdb
 import pandas as pd
 
-from elv_assets.lakehouse.serving import KEEP, publish, read_manifest, snapshot_path
+from elv_assets.lakehouse.manifest import read_manifest, snapshot_path
+from elv_assets.lakehouse.serving import KEEP, publish
 
 
 def _warehouse(rows: int) -> duckdb.DuckDBPyConnection:

@@ -26,7 +26,7 @@ import duckdb
 from elv_assets.build import table_name
 from elv_assets.lakehouse.files import atomic_write
 from elv_assets.lakehouse.ingest import sql_str
-from elv_assets.lakehouse.manifest import MANIFEST, SNAPSHOTS, read_manifest, snapshot_path  # noqa: F401 (re-exported)
+from elv_assets.lakehouse.manifest import MANIFEST, SNAPSHOTS
 from elv_assets.reports.conversions import SERVED_ALSO_READS as CONVERSIONS_ALSO_READ
 from elv_assets.reports.conversions import served_select as served_conversions
 

@@ -128,8 +128,8 @@ def resolve_as_of(configured: str, latest: dict) -> tuple[dt.date, str]:
 
 
 # pandas dtype of a contract column -> its warehouse type, for frames staged against a contract
-_SQL_TYPES = {"str": "VARCHAR", "float64": "DOUBLE", "bool": "BOOLEAN", "Int64": "BIGINT", "uint64": "UBIGINT", "object": "DOUBLE[]",
-              "datetime64[ns]": "TIMESTAMP"}
+_SQL_TYPES = {"str": "VARCHAR", "float64": "DOUBLE", "bool": "BOOLEAN", "Int64": "BIGINT", "uint64": "UBIGINT",
+              "object": "DOUBLE[]", "datetime64[ns]": "TIMESTAMP"}
 
 
 def contract_select(model: type[pa.DataFrameModel], frame: str | None) -> str:

@@ -173,9 +173,10 @@ def build_value_model(b: Build) -> Built:
     closed = b.fetch(realised_values_select(b.as_of, b.chain.label_window_days, cfg.value_window_days))
     cols, _ = screened_columns(b, training_frames(b, ("train",), sampled=("train",))["train"])
     # Fitted on at most `fit_leads` qualified leads each (ml/sampling.py); checked on every later one.
-    held_out = fit_value_model(sample_rows(closed[closed["split"] == "train"], fit_cap(b.chain)), cols, cfg.qualified_lead_value,
+    cap = fit_cap(b.chain)
+    held_out = fit_value_model(sample_rows(closed[closed["split"] == "train"], cap), cols, cfg.qualified_lead_value,
                                cfg.min_wins, cfg.seed)
-    served = fit_value_model(sample_rows(closed, fit_cap(b.chain)), cols, cfg.qualified_lead_value, cfg.min_wins, cfg.seed)
+    served = fit_value_model(sample_rows(closed, cap), cols, cfg.qualified_lead_value, cfg.min_wins, cfg.seed)
     later = closed[closed["split"] != "train"]
     on_record = closed["won_on_record"].fillna(False)
     within = float(closed.loc[on_record, "won_within_window"].mean()) if on_record.any() else None
@@ -318,7 +319,8 @@ def build_serving_model(b: Build) -> Built:
         b.log(f"refitting {new.kind} on {len(mature):,} mature leads")
         promoted = refit_for_serving(new, mature, b.load(VALUE_KEY)["served"], cfg.seed, cfg.calibration_blocks,
                                      cfg.calibration, cfg.recency_half_life_days)
-        if len(mature) < b.con.execute("SELECT count(*) FROM gold.training_table").fetchall()[0][0]:  # a sample: the leads it never saw are scored by it, not as if it had learned them
+        # a sample: the leads it never saw are scored by it, not as if it had learned them
+        if len(mature) < b.con.execute("SELECT count(*) FROM gold.training_table").fetchall()[0][0]:
             promoted.learned_ids = mature["lead_id"].to_numpy()
     serving_now = promoted or serving
     said = "Promoted: " if decision.promote else ("Kept the serving model: " if serving else "No model can serve: ")

@@ -35,7 +35,7 @@ from elv_assets.lakehouse.ingest import (
 from elv_assets.lakehouse.validation import FileReport, cross_file_checks, inspect_file
 from elv_assets.lakehouse.warehouse import columns, latest_dates, resolve_as_of, table_exists
 from elv_assets.ml.age import DelayModel, fit_delays, p_given_age
-from elv_assets.ml.bundle import ALL_MATURE, ModelBundle, score_frame
+from elv_assets.ml.bundle import ALL_MATURE, SCORE_CHUNK, ModelBundle, score_frame
 from elv_assets.ml.features import attribute_kinds, lead_attribute_columns, lead_features_select
 from elv_assets.ml.labels import NO_LEADS
 
@@ -223,16 +223,15 @@ def _folder_campaigns(con: duckdb.DuckDBPyConnection, has_ads: bool, has_outcome
     """).df()
 
 
-def age_aware(df: pd.DataFrame, p: np.ndarray, as_of, window_days: int,
-              columns: list[str]) -> tuple[np.ndarray, np.ndarray, DelayModel]:
-    """Each lead's age (days, at the end of the as-of day) and its age-aware probability (ml/age.py), with the delay
-    model fitted on the frame's mature positives. `df` holds the lead features with label, mature, days_to_qualify."""
+def age_aware(leads: pd.DataFrame, p: np.ndarray, delays: DelayModel, as_of,
+              segments: pd.Series | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each lead's age (days, at the end of the as-of day) and its age-aware probability (ml/age.py). `leads` holds
+    created_at, label and mature per lead; `segments` each lead's value of the column the delay model is split by
+    (None when it is not split)."""
     end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
-    age = ((end - pd.to_datetime(df["created_at"])) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    positives = df[df["mature"].astype(bool) & (df["label"] == 1)]
-    delays = fit_delays(positives, window_days, columns)
-    segments = df[delays.column] if delays.column is not None else None
-    return age, p_given_age(p, df["label"], df["mature"].to_numpy(dtype=bool), delays.cdf(age, segments)), delays
+    age = ((end - pd.to_datetime(leads["created_at"])) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    cdf = delays.cdf(age, segments if delays.column is not None else None)
+    return age, p_given_age(p, leads["label"], leads["mature"].to_numpy(dtype=bool), cdf)
 
 
 def segment_columns(bundle: ModelBundle) -> list[str]:
@@ -254,104 +253,145 @@ def features_hash_sql(con: duckdb.DuckDBPyConnection, table: str = "gold.lead_fe
     return f"hash({', '.join(parts)})"
 
 
-def settled_scores(b: Build, version: str, df: pd.DataFrame) -> pd.DataFrame:
-    """The previous run's scores that cannot have changed, by lead_id: the same serving model, a lead whose label
-    window had closed then and is closed now with the same label and split, and the same features (`df`'s
-    features_hash of its gold.lead_features row: a CRM edit or a late ad row rescores it). Empty on a first run,
-    after a retrain, or when the previous table predates the hash. Only the numbers the age-aware step needs are
-    fetched; the rest is copied in DuckDB (stage_scores reads the ids from `_settled`)."""
-    kept = ["p_qualified_14d", "expected_value_if_qualified", "scored_by"]
+SCORED = {"lead_id": "VARCHAR", "p_qualified_14d": "DOUBLE", "expected_value_if_qualified": "DOUBLE",
+          "elv": "DOUBLE", "scored_by": "VARCHAR", "reason_1": "VARCHAR", "reason_2": "VARCHAR", "reason_3": "VARCHAR",
+          "value_reason": "VARCHAR"}  # what the model step gives per lead (_fresh_scores)
+
+
+def settle(b: Build, version: str) -> int:
+    """`_settled`: the previous run's scores that cannot have changed, by lead_id: the same serving model, a lead
+    whose label window had closed then and is closed now with the same label and split, and the same features
+    (`_leads`' features_hash of its gold.lead_features row: a CRM edit or a late ad row rescores it). Empty on a
+    first run, after a retrain, or when the previous table predates the hash. Found in DuckDB; returns how many."""
+    kept = "s.lead_id, s.p_qualified_14d, s.expected_value_if_qualified, s.elv, s.scored_by"
     if not table_exists(b.con, "gold.lead_scores") or "features_hash" not in columns(b.con, "gold.lead_scores"):
-        return pd.DataFrame(columns=kept)
-    previous = b.fetch(f"""SELECT lead_id, label, split, features_hash, {', '.join(kept)} FROM gold.lead_scores
-                           WHERE model_version = {sql_str(version)} AND label IS NOT NULL""")
-    now = df.loc[df["mature"].astype(bool), ["lead_id", "label", "split", "features_hash"]]
-    settled = previous.merge(now, on=["lead_id", "label", "split", "features_hash"])
-    b.con.register("_settled_ids", settled[["lead_id"]])
-    b.con.execute("CREATE OR REPLACE TEMP TABLE _settled AS SELECT lead_id FROM _settled_ids")
-    b.con.unregister("_settled_ids")
-    return settled.set_index("lead_id")[kept]
+        b.con.execute("CREATE OR REPLACE TEMP TABLE _settled (lead_id VARCHAR, p_qualified_14d DOUBLE, "
+                      "expected_value_if_qualified DOUBLE, elv DOUBLE, scored_by VARCHAR)")
+        return 0
+    b.con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _settled AS
+        SELECT {kept} FROM gold.lead_scores s
+        JOIN _leads n ON n.lead_id = s.lead_id AND n.label = s.label AND n.split = s.split
+                     AND n.features_hash = s.features_hash
+        WHERE s.model_version = {sql_str(version)} AND s.label IS NOT NULL AND n.mature""")
+    return b.con.execute("SELECT count(*) FROM _settled").fetchall()[0][0]
 
 
-def stage_scores(b: Build, fresh: pd.DataFrame, ages: pd.DataFrame, version: str, reused: int) -> None:
-    """gold.lead_scores staged in DuckDB: the leads scored now and the settled ones copied from the live table,
-    with every lead's age-aware figures, ranked over all of them (rank 1: the highest ELV; ties by lead_id)."""
+def score_fresh(b: Build, bundle: ModelBundle) -> int:
+    """`_fresh_scores`: every lead not settled, scored by the serving model SCORE_CHUNK leads at a time (fetched
+    from DuckDB a chunk at a time, oldest first, so memory stays that of one chunk). A lead the refitted serving
+    model learned from takes its out-of-fold probability (score_frame). Returns how many were scored."""
+    b.con.execute("CREATE OR REPLACE TEMP TABLE _fresh_scores ("
+                  + ", ".join(f"{name} {kind}" for name, kind in SCORED.items()) + ")")
+    b.con.execute("""CREATE OR REPLACE TEMP TABLE _todo AS
+                     SELECT lead_id, row_number() OVER (ORDER BY created_at, lead_id) AS i FROM _leads
+                     WHERE lead_id NOT IN (SELECT lead_id FROM _settled)""")
+    todo = b.con.execute("SELECT count(*) FROM _todo").fetchall()[0][0]
+    for lo in range(0, todo, SCORE_CHUNK):
+        chunk = b.fetch(f"""SELECT f.*, n.label, n.mature FROM _todo t JOIN gold.lead_features f USING (lead_id)
+                            JOIN _leads n USING (lead_id) WHERE t.i > {lo} AND t.i <= {lo + SCORE_CHUNK} ORDER BY t.i""")
+        learned = None
+        if bundle.trained_on == ALL_MATURE:
+            learned = chunk["created_at"] <= pd.Timestamp(bundle.trained_until)
+            if getattr(bundle, "learned_ids", None) is not None:
+                learned &= chunk["lead_id"].isin(bundle.learned_ids)  # a sampled refit never saw the other leads
+        scored = score_frame(bundle, chunk, learned_from=learned)[list(SCORED)]
+        b.con.register("_chunk_scores", scored)
+        try:
+            b.con.execute(f"INSERT INTO _fresh_scores SELECT {', '.join(SCORED)} FROM _chunk_scores")
+        finally:
+            b.con.unregister("_chunk_scores")
+        b.log(f"scored {min(lo + SCORE_CHUNK, todo):,} of {todo:,} leads")
+    b.con.execute("DROP TABLE _todo")
+    return todo
+
+
+def stage_scores(b: Build, ages: pd.DataFrame, version: str, reused: int) -> None:
+    """gold.lead_scores staged in DuckDB: the leads scored now (`_fresh_scores`) and the settled ones copied from the
+    live table, with every lead's rank, decile and age-aware figures (`ages`, by lead_id)."""
     cols = ", ".join(f'"{c}"' for c in SCORE_COLUMNS)
     settled = f"UNION ALL SELECT {cols} FROM gold.lead_scores WHERE lead_id IN (SELECT lead_id FROM _settled)" \
         if reused else ""
-    b.con.register("_fresh_scores", fresh[SCORE_COLUMNS])
     b.con.register("_ages", ages)
     try:
         b.stage(f"""
-            WITH u AS (SELECT {cols} FROM _fresh_scores {settled}),
-                 r AS (SELECT *, row_number() OVER (ORDER BY elv DESC, lead_id) AS rank, count(*) OVER () AS n FROM u)
+            WITH fresh AS (
+                SELECT n.lead_id, CAST(n.created_at AS TIMESTAMP_NS) AS created_at, n.campaign_id, n.adset_id,
+                       n.split, n.label, s.p_qualified_14d, s.expected_value_if_qualified, s.elv, s.scored_by,
+                       s.reason_1, s.reason_2, s.reason_3, s.value_reason, n.features_hash
+                FROM _fresh_scores s JOIN _leads n USING (lead_id)
+            ), u AS (SELECT {cols} FROM fresh {settled})
             SELECT lead_id, created_at, campaign_id, adset_id, split, label, p_qualified_14d,
-                   expected_value_if_qualified, elv, rank, CAST(ceil(rank * 10 / n) AS BIGINT) AS decile, scored_by,
-                   reason_1, reason_2, reason_3, value_reason, a.age_days, a.p_given_age, a.elv_given_age,
-                   {sql_str(version)} AS model_version, features_hash
-            FROM r JOIN _ages a USING (lead_id) ORDER BY rank""")
+                   expected_value_if_qualified, elv, a.rank, a.decile, scored_by, reason_1, reason_2, reason_3,
+                   value_reason, a.age_days, a.p_given_age, a.elv_given_age, {sql_str(version)} AS model_version,
+                   features_hash
+            FROM u JOIN _ages a USING (lead_id) ORDER BY a.rank""")
     finally:
-        b.con.unregister("_fresh_scores")
         b.con.unregister("_ages")
-        b.con.execute("DROP TABLE IF EXISTS _settled")
 
 
 def build_lead_scores(b: Build) -> Built:
-    """gold.lead_scores: every lead, labelled and new, scored by the serving model; with its age-aware probability."""
+    """gold.lead_scores: every lead, labelled and new, scored by the serving model; with its age-aware probability.
+
+    DuckDB finds which leads are settled (their previous score is kept) and hands the others to the model a chunk
+    at a time; pandas sees every lead only through a few narrow columns (the age-aware step)."""
     if not b.con.execute("SELECT count(*) FROM gold.lead_features").fetchall()[0][0]:
         raise Skip(NO_LEADS)
     if not b.has(SERVING_MODEL_KEY):
         raise Skip(b.skipped_because(SERVING_MODEL_KEY) or "No serving model yet: it is trained once enough leads "
                    "are labelled (the weekly_retrain job, or `elv run`).")
     bundle: ModelBundle = b.load(SERVING_MODEL_KEY)
-    df = b.fetch(f"""
-        SELECT f.*, l.label, l.mature, l.days_to_qualify, coalesce(t.split, 'unlabeled') AS split,
-               {features_hash_sql(b.con)} AS features_hash
-        FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id)
-        LEFT JOIN gold.training_table t USING (lead_id)
-        ORDER BY f.created_at, f.lead_id""")
-    missing = bundle.can_score(df)
+    features = columns(b.con, "gold.lead_features")
+    missing = [c for c in bundle.columns.all if c not in features]
     if missing:
         raise Skip(f"The serving model needs features that gold.lead_features lacks: {', '.join(missing)}. "
                    "Re-train (materialise ml/*) to replace it.")
     version = bundle.run_id or bundle.kind
-    kept = settled_scores(b, version, df)
-    reuse = df["lead_id"].isin(kept.index).to_numpy() if len(kept) else np.zeros(len(df), dtype=bool)
-    fresh = df[~reuse]
-    learned = (fresh["created_at"] <= pd.Timestamp(bundle.trained_until)) if bundle.trained_on == ALL_MATURE else None
-    if learned is not None and getattr(bundle, "learned_ids", None) is not None:
-        learned &= fresh["lead_id"].isin(bundle.learned_ids)  # a sampled refit never saw the other leads
-    if len(fresh):
-        scored = score_frame(bundle, fresh, learned_from=learned).drop(columns=["rank", "decile"])
-    else:  # every lead settled (an export that stopped more than a window ago): nothing to score
-        numbers = ("p_qualified_14d", "expected_value_if_qualified", "elv")
-        scored = pd.DataFrame({c: pd.Series(dtype=float if c in numbers else object) for c in
-                               ["lead_id", *numbers, "scored_by", "reason_1", "reason_2", "reason_3", "value_reason"]})
-    p = np.empty(len(df))
-    value = np.empty(len(df))
-    p[~reuse], value[~reuse] = scored["p_qualified_14d"].to_numpy(), scored["expected_value_if_qualified"].to_numpy()
-    ids = df["lead_id"].to_numpy()[reuse]
-    p[reuse] = kept["p_qualified_14d"].reindex(ids).to_numpy()
-    value[reuse] = kept["expected_value_if_qualified"].reindex(ids).to_numpy()
-    age, p_now, delays = age_aware(df, p, b.as_of, bundle.window_days, segment_columns(bundle))
-    ages = pd.DataFrame({"lead_id": df["lead_id"].to_numpy(), "age_days": age.round(3), "p_given_age": p_now,
-                         "elv_given_age": p_now * value})
-    fresh_rows = pd.concat([fresh[["lead_id", "created_at", "campaign_id", "adset_id", "split", "label"]],
-                            scored.drop(columns="lead_id"), fresh[["features_hash"]]], axis=1)
-    stage_scores(b, fresh_rows, ages, version, reused=int(reuse.sum()))
-    scored_by = np.empty(len(df), dtype=object)
-    scored_by[~reuse], scored_by[reuse] = scored["scored_by"].to_numpy(), kept["scored_by"].reindex(ids).to_numpy()
-    out = pd.DataFrame({"lead_id": df["lead_id"].to_numpy(), "split": df["split"].to_numpy(), "p_qualified_14d": p,
-                        "elv": p * value, "scored_by": scored_by})
+    b.con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _leads AS
+        SELECT f.lead_id, f.created_at, f.campaign_id, f.adset_id, l.label, l.mature, l.days_to_qualify,
+               coalesce(t.split, 'unlabeled') AS split, {features_hash_sql(b.con)} AS features_hash
+        FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id)
+        LEFT JOIN gold.training_table t USING (lead_id)""")
+    try:
+        reused = settle(b, version)
+        scored_now = score_fresh(b, bundle)
+        segments = [c for c in segment_columns(bundle) if c in features]
+        picked = ", ".join(f"f.{quote_ident(c)}" for c in segments)
+        positives = b.fetch(f"""SELECT n.created_at, n.days_to_qualify{', ' + picked if picked else ''}
+                                FROM _leads n JOIN gold.lead_features f USING (lead_id)
+                                WHERE n.mature AND n.label = 1 ORDER BY n.created_at, n.lead_id""")
+        delays = fit_delays(positives, bundle.window_days, segments)
+        by = f", f.{quote_ident(delays.column)} AS segment" if delays.column is not None else ""
+        leads = b.fetch(f"""
+            SELECT n.lead_id, n.created_at, n.label, n.mature, n.split,
+                   coalesce(s.p_qualified_14d, x.p_qualified_14d) AS p,
+                   coalesce(s.expected_value_if_qualified, x.expected_value_if_qualified) AS value,
+                   coalesce(s.scored_by, x.scored_by) AS scored_by,
+                   row_number() OVER (ORDER BY coalesce(s.elv, x.elv) DESC, n.lead_id) AS rank{by}
+            FROM _leads n LEFT JOIN _settled s USING (lead_id) LEFT JOIN _fresh_scores x USING (lead_id)
+            {'JOIN gold.lead_features f USING (lead_id)' if by else ''}
+            ORDER BY n.created_at, n.lead_id""")
+        p, value = leads["p"].to_numpy(dtype=float), leads["value"].to_numpy(dtype=float)
+        age, p_now = age_aware(leads, p, delays, b.as_of, leads["segment"] if by else None)
+        rank = leads["rank"].to_numpy(dtype=np.int64)  # 1: the highest ELV; ties by lead_id
+        ages = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy(), "rank": rank,
+                             "decile": np.ceil(rank * 10 / len(rank)).astype(np.int64), "age_days": age.round(3),
+                             "p_given_age": p_now, "elv_given_age": p_now * value})
+        stage_scores(b, ages, version, reused)
+    finally:
+        b.con.execute("DROP TABLE IF EXISTS _leads; DROP TABLE IF EXISTS _settled; DROP TABLE IF EXISTS _fresh_scores")
+    out = pd.DataFrame({"lead_id": leads["lead_id"], "split": leads["split"], "p_qualified_14d": p,
+                        "elv": p * value, "scored_by": leads["scored_by"]})
     by_split = out.groupby("split").agg(leads=("lead_id", "size"), mean_p=("p_qualified_14d", "mean"),
                                         elv=("elv", "sum"))
-    open_window = ~df["mature"].astype(bool).to_numpy()
+    open_window = ~leads["mature"].astype(bool).to_numpy()
     return Built(metadata={"model": bundle.kind, "model_run": bundle.run_id,
-                           "scored_now": int((~reuse).sum()), "kept_from_last_run": int(reuse.sum()),
+                           "scored_now": scored_now, "kept_from_last_run": reused,
                            "scored_by": out["scored_by"].value_counts().to_dict(),
                            "total_elv": round(float(out["elv"].sum()), 2),
                            "delays": delays.describe(), "delay_medians": delays.medians(),
                            "open_window_leads": int(open_window.sum()),
-                           "open_window_p_at_creation": round(float(out["p_qualified_14d"][open_window].sum()), 1),
+                           "open_window_p_at_creation": round(float(p[open_window].sum()), 1),
                            "open_window_p_given_age": round(float(p_now[open_window].sum()), 1),
                            "by_split": by_split.round(4).reset_index()})

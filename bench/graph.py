@@ -47,9 +47,10 @@ def worker(size: str, folder: Path) -> dict:
     con.close()
     scan = time.perf_counter() - t
     settings = Settings(folder / "raw", folder / "warehouse.duckdb", folder / "serving", folder / "artifacts", "")
-    steps = run_graph(settings)
+    peaks: dict[str, float] = {}
+    steps = run_graph(settings, peaks=peaks)
     return {"size": size, "leads": summary.get("leads.csv"), "generate_s": generate, "scan_s": scan,
-            "total_s": steps.pop("total"), "steps": steps, "peak_mb": peak_mb()}
+            "total_s": steps.pop("total"), "steps": steps, "peaks_mb": peaks, "peak_mb": peak_mb()}
 
 
 def bench_size(size: str) -> dict:
@@ -65,7 +66,7 @@ def bench_size(size: str) -> dict:
 def markdown(rows: list[dict], command: str) -> str:
     lines = ["### The whole graph", "", machine_line(command), ""]
     for r in rows:
-        steps = r["steps"]
+        steps, peaks = r["steps"], r.get("peaks_mb", {})
         lakehouse = sum(s for k, s in steps.items() if k.startswith(LAKEHOUSE))
         slowest = sorted(steps.items(), key=lambda kv: -kv[1])
         shown = slowest[:SHOWN]
@@ -76,15 +77,25 @@ def markdown(rows: list[dict], command: str) -> str:
             f"and silver table, the gold lakehouse tables and data quality) {lakehouse:.1f} s = "
             f"**{lakehouse / r['scan_s']:.1f}x** a bare DuckDB load of the same CSVs ({r['scan_s']:.1f} s).",
             "",
-            "| asset | seconds | share |",
-            "|---|---|---|",
-            *[f"| {k} | {s:.1f} | {s / r['total_s']:.0%} |" for k, s in shown],
-            f"| the other {len(slowest) - len(shown)} assets | {rest:.1f} | {rest / r['total_s']:.0%} |",
+            "| asset | seconds | share | resident memory at its peak |",
+            "|---|---|---|---|",
+            *[f"| {k} | {s:.1f} | {s / r['total_s']:.0%} | {_mb(peaks.get(k))} |" for k, s in shown],
+            f"| the other {len(slowest) - len(shown)} assets | {rest:.1f} | {rest / r['total_s']:.0%} | "
+            f"{_mb(max((peaks.get(k, 0) for k, _ in slowest[SHOWN:]), default=None))} (the highest) |",
             f"| Dagster's own work (run start, events, between steps) | {r['total_s'] - sum(steps.values()):.1f} | "
-            f"{(r['total_s'] - sum(steps.values())) / r['total_s']:.0%} |",
+            f"{(r['total_s'] - sum(steps.values())) / r['total_s']:.0%} | |",
+            "",
+            "Resident memory at a step's peak is the process's highest resident set while the step ran, sampled "
+            "every 20 ms: it includes what earlier steps still hold. "
+            + ("The highest: " + ", ".join(f"{k} {v:,.0f} MB" for k, v in
+                                           sorted(peaks.items(), key=lambda kv: -kv[1])[:3]) + "." if peaks else ""),
             "",
         ]
     return "\n".join(lines)
+
+
+def _mb(mb: float | None) -> str:
+    return f"{mb:,.0f} MB" if mb else "-"
 
 
 def main() -> None:

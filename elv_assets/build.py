@@ -84,13 +84,13 @@ class Build:
                  chain: Any = None, paths: Any = None, artifacts: Any = None, run_id: str = "", features: Any = None,
                  log: Callable[[str], None] = print, warn: Callable[[str], None] = print,
                  stage: Callable[[str], str] | None = None, stage_frame: Callable[..., str] | None = None,
-                 as_of: Callable[[], dt.date] | None = None, run_facts: Callable[[str], Any] | None = None,
+                 stage_name: Callable[[], str] | None = None, as_of: Callable[[], dt.date] | None = None, run_facts: Callable[[str], Any] | None = None,
                  asked_as_of: str = "", tag_run: Callable[[dict], None] | None = None):
         self.key, self.reads, self.con = key, reads, con
         self.target = table_name(key)
         self.config, self.chain, self.paths, self.run_id, self.features = config, chain, paths, run_id, features
         self.log, self.warn = log, warn
-        self._artifacts, self._stage, self._stage_frame = artifacts, stage, stage_frame
+        self._artifacts, self._stage, self._stage_frame, self._stage_name = artifacts, stage, stage_frame, stage_name
         self._as_of, self._as_of_value, self._run_facts = as_of, None, run_facts
         self.asked_as_of = asked_as_of  # the date the run asked for ("" = the latest in the data): gold/as_of_date only
         self._tag_run = tag_run
@@ -145,6 +145,12 @@ class Build:
     def stage(self, select_sql: str) -> str:
         """Materialise the table's new content beside the live table; returns the staged name to measure."""
         self.staged = self._stage(select_sql)
+        return self.staged
+
+    def stage_in_place(self) -> str:
+        """The staging table's name, for a build that writes it itself (bronze loads a file straight into it, so
+        the rows are written once); from here on it is the staged table, dropped if the build fails."""
+        self.staged = self._stage_name()
         return self.staged
 
     def stage_frame(self, frame: pd.DataFrame, typed: bool = False) -> str:

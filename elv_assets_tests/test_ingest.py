@@ -8,6 +8,7 @@ import pytest
 
 from elv_assets.contracts.inputs import ColumnSpec
 from elv_assets.lakehouse.ingest import (
+    LINE_COLUMN,
     UnreadableFile,
     date_problem_sql,
     load_raw,
@@ -107,3 +108,28 @@ def test_a_header_only_file_loads_as_an_empty_table_with_its_columns(tmp_path: P
     con = duckdb.connect()
     assert load_raw(con, path, "raw", sniff(path)) == 0
     assert [r[0] for r in con.execute("DESCRIBE raw").fetchall()] == ["lead_id", "qualified_at", "revenue", "_line"]
+
+
+@pytest.mark.parametrize("quoted_break", [False, True], ids=["parallel read", "a quoted line break"])
+def test_large_files_load_with_every_row_on_its_own_line(tmp_path: Path, quoted_break: bool):
+    """load_raw numbers the rows after the load (rowid + the header line): on a file large enough for DuckDB to read
+    in several parallel pieces, every row still carries its own line. A value spanning two lines (a CRM note) in
+    such a file used to fail the whole load ("could not be read as CSV"): DuckDB's parallel reader cannot pad short
+    lines then, so the file is read on one thread."""
+    import numpy as np
+
+    path = tmp_path / "big.csv"
+    n = 1_500_000
+    ids = np.arange(2, n + 2)
+    with path.open("w") as f:
+        f.write("id,text\n")
+        f.write("".join(f"{i},padding text for line {i}\n" for i in ids[:-1]))
+        f.write(f'{ids[-1]},"two\nlines"\n' if quoted_break else f"{ids[-1]},last\n")
+    assert path.stat().st_size > 40 * 2**20  # several of DuckDB's CSV buffers
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    assert load_raw(con, path, "raw", sniff(path)) == n
+    wrong = con.execute(f"SELECT count(*) FROM raw WHERE CAST(id AS BIGINT) <> {LINE_COLUMN}").fetchall()[0][0]
+    assert wrong == 0
+    if quoted_break:
+        assert con.execute("SELECT text FROM raw WHERE id = ?", [str(ids[-1])]).fetchall()[0][0] == "two\nlines"

@@ -14,22 +14,23 @@ from elv_assets.build import Build, Built, InputRefused
 from elv_assets.contracts.inputs import InputFile
 from elv_assets.lakehouse.ingest import empty_raw_select, sql_str
 from elv_assets.lakehouse.validation import inspect_file
-from elv_assets.lakehouse.warehouse import drop
 
 
 def bronze_build(spec: InputFile) -> Callable[[Build], Built]:
     def build(b: Build) -> Built:
         path = Path(b.paths.data_dir) / spec.filename
-        loaded = f"bronze._load_{spec.name}"
-        report = inspect_file(b.con, spec, path, loaded)
+        staged = b.stage_in_place()  # loaded and checked where it lies: the rows are written once
+        report = inspect_file(b.con, spec, path, staged)
         if report.blocking:
-            drop(b.con, loaded)
-            raise InputRefused(spec.filename, report.errors, report.to_text())
-        source = sql_str(str(path)) if report.present else "NULL"
-        raw = loaded if report.present else f"({empty_raw_select(spec.model)})"
-        b.stage(f"SELECT *, {source} AS _source_file, now() AS _loaded_at, "
-                f"{str(report.decimal_comma).lower()} AS _decimal_comma FROM {raw}")
-        drop(b.con, loaded)
+            raise InputRefused(spec.filename, report.errors, report.to_text())  # the staged table is dropped
+        if report.present:
+            for name, kind, value in (("_source_file", "VARCHAR", sql_str(str(path))),
+                                      ("_loaded_at", "TIMESTAMP WITH TIME ZONE", "now()"),
+                                      ("_decimal_comma", "BOOLEAN", str(report.decimal_comma).lower())):
+                b.con.execute(f"ALTER TABLE {staged} ADD COLUMN {name} {kind} DEFAULT {value}")
+        else:
+            b.stage(f"SELECT *, NULL AS _source_file, now() AS _loaded_at, false AS _decimal_comma "
+                    f"FROM ({empty_raw_select(spec.model)})")
         warnings = [p.describe(spec.filename) for p in report.warnings]
         for w in warnings:
             b.warn(w)

@@ -47,7 +47,7 @@ def attribution_select(as_of: dt.date) -> str:
     """SQL of gold.lead_attribution over silver.leads, silver.ads and silver.mapping."""
     mapping_joins = "\n        UNION ALL\n".join(
         f"""SELECT l.lead_id, {i} AS prio, m.campaign_id, m.adset_id, '{f}=' || m.value AS detail
-        FROM l JOIN silver.mapping m ON m.field = '{f}' AND m.value = l.{f}"""
+        FROM after_ids l JOIN silver.mapping m ON m.field = '{f}' AND m.value = l.{f}"""
         for i, f in enumerate(MAPPING_PRIORITY, start=1)
     )
     n = normalise_name_sql
@@ -80,6 +80,9 @@ def attribution_select(as_of: dt.date) -> str:
         LEFT JOIN adset_keys s ON s.adset_id = coalesce(l.adset_id, a.adset_id)
         WHERE l.campaign_id IS NOT NULL OR l.adset_id IS NOT NULL OR l.ad_id IS NOT NULL
     ),
+    -- each later strategy looks only at the leads the earlier ones left (the first that applies wins anyway):
+    -- normalising a million names that an id already resolved took most of the time
+    after_ids AS (SELECT * FROM l WHERE lead_id NOT IN (SELECT lead_id FROM by_id)),
     by_mapping AS (
         SELECT h.lead_id, 2 AS tier, coalesce(h.campaign_id, s.campaign_id) AS campaign_id, h.adset_id,
                NULL AS ad_id, 'mapping' AS join_method, h.detail AS join_detail
@@ -87,6 +90,7 @@ def attribution_select(as_of: dt.date) -> str:
         LEFT JOIN adset_keys s ON s.adset_id = h.adset_id
         QUALIFY row_number() OVER (PARTITION BY h.lead_id ORDER BY h.prio) = 1
     ),
+    after_mapping AS (SELECT * FROM after_ids WHERE lead_id NOT IN (SELECT lead_id FROM by_mapping)),
     adset_names AS (
         SELECT {n('adset_name')} AS name, count(DISTINCT adset_id) AS k, min(adset_id) AS adset_id
         FROM catalogue WHERE adset_name IS NOT NULL AND adset_id IS NOT NULL GROUP BY 1
@@ -98,10 +102,10 @@ def attribution_select(as_of: dt.date) -> str:
     name_candidates AS (
         SELECT l.lead_id, 1 AS prio, a.k, a.adset_id, s.campaign_id, 'adset_name=' || l.adset_name AS detail,
                'ad sets' AS what
-        FROM l JOIN adset_names a ON a.name = {n('l.adset_name')} LEFT JOIN adset_keys s ON s.adset_id = a.adset_id
+        FROM after_mapping l JOIN adset_names a ON a.name = {n('l.adset_name')} LEFT JOIN adset_keys s ON s.adset_id = a.adset_id
         UNION ALL
         SELECT l.lead_id, 2, c.k, NULL, c.campaign_id, 'campaign_name=' || l.campaign_name, 'campaigns'
-        FROM l JOIN campaign_names c ON c.name = {n('l.campaign_name')}
+        FROM after_mapping l JOIN campaign_names c ON c.name = {n('l.campaign_name')}
     ),
     by_name AS (
         SELECT lead_id, 3 AS tier,

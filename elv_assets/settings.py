@@ -7,6 +7,7 @@ so tests can point a fresh `Settings` at a temporary folder.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ DEFAULTS = {
     "ELV_FEATURES_INCLUDE": "",  # comma-separated lead columns to keep although the leakage guard flags them
     "ELV_FEATURES_EXCLUDE": "",  # comma-separated lead columns never to use as features
     "ELV_FIT_LEADS": "100000",  # the most leads a model fit reads (a time-stratified sample past it); 0: every lead
+    "ELV_DUCKDB_MEMORY": "1GB",  # what DuckDB may hold in memory while the pipeline runs; past it, it spills to disk
 }
 
 
@@ -34,6 +36,7 @@ class Settings:
     features_include: tuple[str, ...] = ()
     features_exclude: tuple[str, ...] = ()
     fit_leads: int = int(DEFAULTS["ELV_FIT_LEADS"])
+    duckdb_memory: str = DEFAULTS["ELV_DUCKDB_MEMORY"]
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -55,6 +58,7 @@ class Settings:
             features_include=names("ELV_FEATURES_INCLUDE"),
             features_exclude=names("ELV_FEATURES_EXCLUDE"),
             fit_leads=_whole_number("ELV_FIT_LEADS", get("ELV_FIT_LEADS")),
+            duckdb_memory=memory_size("ELV_DUCKDB_MEMORY", get("ELV_DUCKDB_MEMORY")),
         )
 
 
@@ -66,3 +70,11 @@ def _whole_number(name: str, value: str) -> int:
     if number < 0:
         raise ValueError(f"{name}={value!r}: expected a whole number of leads (0 for no cap), e.g. {name}=300000")
     return number
+
+
+def memory_size(name: str, value: str) -> str:
+    """A DuckDB memory limit as DuckDB reads it ("1GB", "512MB", "2.5GiB")."""
+    text = value.strip().replace(" ", "")
+    if not re.fullmatch(r"\d+(\.\d+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text, flags=re.IGNORECASE):
+        raise ValueError(f"{name}={value!r}: expected an amount of memory, e.g. {name}=1GB or {name}=512MB")
+    return text

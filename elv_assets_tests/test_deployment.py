@@ -578,3 +578,17 @@ def test_warehouse_resource_swapped_for_an_attached_store(tmp_path):
     _materialize_lakehouse(resources)
     assert _tables(store) >= LAKEHOUSE_TABLES
     assert not settings.warehouse.exists(), "nothing written to the configured local file"
+
+
+def test_the_duckdb_memory_setting_reaches_every_pipeline_connection(tmp_path, monkeypatch):
+    """ELV_DUCKDB_MEMORY bounds what DuckDB holds while the pipeline runs (past it, DuckDB spills to disk): the
+    warehouse resource sets it on every connection it opens; a value DuckDB would not read is refused by name."""
+    monkeypatch.setenv("ELV_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("ELV_DUCKDB_MEMORY", "300MB")
+    warehouse = build_resources()["warehouse"]
+    with warehouse.get_connection() as con:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert limit.replace(" ", "") in ("286.1MiB", "300.0MB"), limit  # DuckDB shows it in its own units
+    monkeypatch.setenv("ELV_DUCKDB_MEMORY", "lots")
+    with pytest.raises(ValueError, match="ELV_DUCKDB_MEMORY='lots': expected an amount of memory"):
+        Settings.from_env()

@@ -9,8 +9,9 @@ import dagster as dg
 import duckdb
 
 from elv_assets.lakehouse.files import ArtifactStore
+from elv_assets.lakehouse.ingest import sql_str
 from elv_assets.ml.sampling import FIT_LEADS
-from elv_assets.settings import Settings
+from elv_assets.settings import DEFAULTS, Settings
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -23,6 +24,10 @@ class Warehouse(dg.ConfigurableResource):
 
     database: str
     lock_retries: int = 6
+    # What DuckDB may hold in memory (ELV_DUCKDB_MEMORY); past it, sorts, joins and temporary tables spill to a
+    # folder beside the warehouse. DuckDB's own default is 80 % of the machine's memory, which a run at 10M leads
+    # filled beside pandas.
+    memory_limit: str = DEFAULTS["ELV_DUCKDB_MEMORY"]
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -35,7 +40,9 @@ class Warehouse(dg.ConfigurableResource):
     def _connect(self) -> duckdb.DuckDBPyConnection:
         for attempt in range(self.lock_retries + 1):
             try:
-                return duckdb.connect(self.database, config={"custom_user_agent": "elv"})
+                con = duckdb.connect(self.database, config={"custom_user_agent": "elv"})
+                con.execute(f"SET memory_limit = {sql_str(self.memory_limit)}")
+                return con
             except duckdb.IOException as exc:
                 if attempt == self.lock_retries or "lock" not in str(exc).lower():
                     raise
@@ -112,7 +119,7 @@ def build_resources(settings: Settings | None = None) -> dict:
     settings = settings or Settings.from_env()
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "warehouse": Warehouse(database=str(settings.warehouse)),
+        "warehouse": Warehouse(database=str(settings.warehouse), memory_limit=settings.duckdb_memory),
         "elv": ElvSettings(
             data_dir=str(settings.data_dir),
             serving_dir=str(settings.serving_dir),

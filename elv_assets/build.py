@@ -84,7 +84,8 @@ class Build:
                  chain: Any = None, paths: Any = None, artifacts: Any = None, run_id: str = "", features: Any = None,
                  log: Callable[[str], None] = print, warn: Callable[[str], None] = print,
                  stage: Callable[[str], str] | None = None, stage_frame: Callable[..., str] | None = None,
-                 stage_name: Callable[[], str] | None = None, as_of: Callable[[], dt.date] | None = None, run_facts: Callable[[str], Any] | None = None,
+                 stage_name: Callable[[], str] | None = None, as_of: Callable[[], dt.date] | None = None,
+                 run_facts: Callable[[str], Any] | None = None,
                  asked_as_of: str = "", tag_run: Callable[[dict], None] | None = None):
         self.key, self.reads, self.con = key, reads, con
         self.target = table_name(key)

@@ -183,7 +183,7 @@ def _make_build(key: str, reads: tuple[str, ...], context, con, config, chain, e
         log=context.log.info, warn=context.log.warning,
         stage=lambda sql: stage(con, target, sql),
         stage_frame=lambda frame, typed=False: stage_frame(con, target, frame, contract if typed else None),
-        stage_name=lambda: (ensure_schemas(con), stage_name(target))[1],
+        stage_name=lambda: stage_name(target),  # the body ensured the schemas
         as_of=_as_of_reader(con, run_window), run_facts=_run_facts(context),
         asked_as_of=run_window.as_of_date,
         tag_run=lambda tags: context.instance.add_run_tags(context.run.run_id, tags),

@@ -230,8 +230,7 @@ def age_aware(leads: pd.DataFrame, p: np.ndarray, delays: DelayModel, as_of,
     (None when it is not split)."""
     end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     age = ((end - pd.to_datetime(leads["created_at"])) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    cdf = delays.cdf(age, segments if delays.column is not None else None)
-    return age, p_given_age(p, leads["label"], leads["mature"].to_numpy(dtype=bool), cdf)
+    return age, p_given_age(p, leads["label"], leads["mature"].to_numpy(dtype=bool), delays.cdf(age, segments))
 
 
 def segment_columns(bundle: ModelBundle) -> list[str]:
@@ -288,8 +287,8 @@ def score_fresh(b: Build, bundle: ModelBundle) -> int:
                      WHERE lead_id NOT IN (SELECT lead_id FROM _settled)""")
     todo = b.con.execute("SELECT count(*) FROM _todo").fetchall()[0][0]
     for lo in range(0, todo, SCORE_CHUNK):
-        chunk = b.fetch(f"""SELECT f.*, n.label, n.mature FROM _todo t JOIN gold.lead_features f USING (lead_id)
-                            JOIN _leads n USING (lead_id) WHERE t.i > {lo} AND t.i <= {lo + SCORE_CHUNK} ORDER BY t.i""")
+        chunk = b.fetch(f"""SELECT f.* FROM _todo t JOIN gold.lead_features f USING (lead_id)
+                            WHERE t.i > {lo} AND t.i <= {lo + SCORE_CHUNK} ORDER BY t.i""")
         learned = None
         if bundle.trained_on == ALL_MATURE:
             learned = chunk["created_at"] <= pd.Timestamp(bundle.trained_until)

@@ -44,9 +44,13 @@ NAMES_FROM_LEADS = " (names taken from leads that carry ids; no ads.csv rows)"
 
 
 def attribution_select(as_of: dt.date) -> str:
-    """SQL of gold.lead_attribution over silver.leads, silver.ads and silver.mapping."""
+    """SQL of gold.lead_attribution over silver.leads, silver.ads and silver.mapping.
+
+    Each strategy looks only at the leads the earlier ones left, so the strategies split the leads between them
+    and their rows are simply stacked (no window over every lead, no join back to the leads): at 10M leads a
+    window picking each lead's first strategy took most of the time and more memory than DuckDB's limit."""
     mapping_joins = "\n        UNION ALL\n".join(
-        f"""SELECT l.lead_id, {i} AS prio, m.campaign_id, m.adset_id, '{f}=' || m.value AS detail
+        f"""SELECT l.lead_id, l.created_at, {i} AS prio, m.campaign_id, m.adset_id, '{f}=' || m.value AS detail
         FROM after_ids l JOIN silver.mapping m ON m.field = '{f}' AND m.value = l.{f}"""
         for i, f in enumerate(MAPPING_PRIORITY, start=1)
     )
@@ -72,7 +76,7 @@ def attribution_select(as_of: dt.date) -> str:
         FROM catalogue WHERE adset_id IS NOT NULL GROUP BY adset_id
     ),
     by_id AS (
-        SELECT l.lead_id, 1 AS tier, coalesce(l.campaign_id, s.campaign_id) AS campaign_id,
+        SELECT l.lead_id, l.created_at, coalesce(l.campaign_id, s.campaign_id) AS campaign_id,
                coalesce(l.adset_id, a.adset_id) AS adset_id, l.ad_id, 'id' AS join_method,
                CASE WHEN {no_ads} THEN '{UNCHECKED_IDS.replace("'", "''")}' END AS join_detail
         FROM l
@@ -80,17 +84,17 @@ def attribution_select(as_of: dt.date) -> str:
         LEFT JOIN adset_keys s ON s.adset_id = coalesce(l.adset_id, a.adset_id)
         WHERE l.campaign_id IS NOT NULL OR l.adset_id IS NOT NULL OR l.ad_id IS NOT NULL
     ),
-    -- each later strategy looks only at the leads the earlier ones left (the first that applies wins anyway):
-    -- normalising a million names that an id already resolved took most of the time
-    after_ids AS (SELECT * FROM l WHERE lead_id NOT IN (SELECT lead_id FROM by_id)),
+    after_ids AS (
+        SELECT * FROM l WHERE l.campaign_id IS NULL AND l.adset_id IS NULL AND l.ad_id IS NULL
+    ),
     by_mapping AS (
-        SELECT h.lead_id, 2 AS tier, coalesce(h.campaign_id, s.campaign_id) AS campaign_id, h.adset_id,
+        SELECT h.lead_id, h.created_at, coalesce(h.campaign_id, s.campaign_id) AS campaign_id, h.adset_id,
                NULL AS ad_id, 'mapping' AS join_method, h.detail AS join_detail
         FROM ({mapping_joins}) h
         LEFT JOIN adset_keys s ON s.adset_id = h.adset_id
         QUALIFY row_number() OVER (PARTITION BY h.lead_id ORDER BY h.prio) = 1
     ),
-    after_mapping AS (SELECT * FROM after_ids WHERE lead_id NOT IN (SELECT lead_id FROM by_mapping)),
+    after_mapping AS (SELECT * FROM after_ids ANTI JOIN by_mapping USING (lead_id)),
     adset_names AS (
         SELECT {n('adset_name')} AS name, count(DISTINCT adset_id) AS k, min(adset_id) AS adset_id
         FROM catalogue WHERE adset_name IS NOT NULL AND adset_id IS NOT NULL GROUP BY 1
@@ -100,15 +104,15 @@ def attribution_select(as_of: dt.date) -> str:
         FROM catalogue WHERE campaign_name IS NOT NULL AND campaign_id IS NOT NULL GROUP BY 1
     ),
     name_candidates AS (
-        SELECT l.lead_id, 1 AS prio, a.k, a.adset_id, s.campaign_id, 'adset_name=' || l.adset_name AS detail,
-               'ad sets' AS what
+        SELECT l.lead_id, l.created_at, 1 AS prio, a.k, a.adset_id, s.campaign_id,
+               'adset_name=' || l.adset_name AS detail, 'ad sets' AS what
         FROM after_mapping l JOIN adset_names a ON a.name = {n('l.adset_name')} LEFT JOIN adset_keys s ON s.adset_id = a.adset_id
         UNION ALL
-        SELECT l.lead_id, 2, c.k, NULL, c.campaign_id, 'campaign_name=' || l.campaign_name, 'campaigns'
+        SELECT l.lead_id, l.created_at, 2, c.k, NULL, c.campaign_id, 'campaign_name=' || l.campaign_name, 'campaigns'
         FROM after_mapping l JOIN campaign_names c ON c.name = {n('l.campaign_name')}
     ),
     by_name AS (
-        SELECT lead_id, 3 AS tier,
+        SELECT lead_id, created_at,
                CASE WHEN k = 1 THEN campaign_id END AS campaign_id, CASE WHEN k = 1 THEN adset_id END AS adset_id,
                NULL AS ad_id, CASE WHEN k = 1 THEN 'name' ELSE 'ambiguous' END AS join_method,
                CASE WHEN k = 1 THEN detail ELSE detail || ' matches ' || k || ' ' || what END
@@ -116,25 +120,29 @@ def attribution_select(as_of: dt.date) -> str:
         FROM name_candidates
         QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY (k = 1) DESC, prio) = 1
     ),
+    after_names AS (SELECT * FROM after_mapping ANTI JOIN by_name USING (lead_id)),
+    lead_fields AS (
+        SELECT *, {n('coalesce(campaign_name, utm_campaign)')} AS field_campaign,
+               {n('coalesce(adset_name, utm_content)')} AS field_adset
+        FROM after_names
+    ),
     by_lead_field AS (
-        SELECT lead_id, 4 AS tier, {n('coalesce(campaign_name, utm_campaign)')} AS campaign_id,
-               {n('coalesce(adset_name, utm_content)')} AS adset_id, NULL AS ad_id, 'lead_field' AS join_method,
+        SELECT lead_id, created_at, field_campaign AS campaign_id, field_adset AS adset_id, NULL AS ad_id,
+               'lead_field' AS join_method,
                'campaign from the lead''s ' || CASE WHEN campaign_name IS NOT NULL THEN 'campaign_name'
                                                     ELSE 'utm_campaign' END || ' (no ads.csv)' AS join_detail
-        FROM l WHERE {no_ads} AND {n('coalesce(campaign_name, utm_campaign)')} IS NOT NULL
+        FROM lead_fields WHERE {no_ads} AND field_campaign IS NOT NULL
     ),
-    resolved AS (
-        SELECT * FROM (
-            SELECT * FROM by_id UNION ALL SELECT * FROM by_mapping UNION ALL SELECT * FROM by_name
-            UNION ALL SELECT * FROM by_lead_field
-        ) QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY tier) = 1
+    unmatched AS (
+        SELECT lead_id, created_at, NULL AS campaign_id, NULL AS adset_id, NULL AS ad_id, 'unmatched' AS join_method,
+               'no id, no mapping row and no matching name' AS join_detail
+        FROM lead_fields WHERE NOT ({no_ads} AND field_campaign IS NOT NULL)
     )
-    SELECT l.lead_id, l.created_at, r.campaign_id, r.adset_id, r.ad_id,
-           coalesce(r.join_method, 'unmatched') AS join_method,
-           coalesce(r.join_detail, CASE WHEN r.lead_id IS NULL THEN 'no id, no mapping row and no matching name' END)
-               AS join_detail
-    FROM l LEFT JOIN resolved r USING (lead_id)
-    ORDER BY l.created_at, l.lead_id
+    SELECT lead_id, created_at, campaign_id, adset_id, ad_id, join_method, join_detail FROM (
+        SELECT * FROM by_id UNION ALL SELECT * FROM by_mapping UNION ALL SELECT * FROM by_name
+        UNION ALL SELECT * FROM by_lead_field UNION ALL SELECT * FROM unmatched
+    )
+    ORDER BY created_at, lead_id
     """
 
 

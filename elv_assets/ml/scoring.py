@@ -283,7 +283,7 @@ def score_fresh(b: Build, bundle: ModelBundle) -> int:
     b.con.execute("CREATE OR REPLACE TEMP TABLE _fresh_scores ("
                   + ", ".join(f"{name} {kind}" for name, kind in SCORED.items()) + ")")
     b.con.execute("""CREATE OR REPLACE TEMP TABLE _todo AS
-                     SELECT lead_id, row_number() OVER (ORDER BY created_at, lead_id) AS i FROM _leads
+                     SELECT lead_id, row_number() OVER (ORDER BY i) AS i FROM _leads
                      WHERE lead_id NOT IN (SELECT lead_id FROM _settled)""")
     todo = b.con.execute("SELECT count(*) FROM _todo").fetchall()[0][0]
     for lo in range(0, todo, SCORE_CHUNK):
@@ -307,7 +307,7 @@ def score_fresh(b: Build, bundle: ModelBundle) -> int:
 
 def stage_scores(b: Build, ages: pd.DataFrame, version: str, reused: int) -> None:
     """gold.lead_scores staged in DuckDB: the leads scored now (`_fresh_scores`) and the settled ones copied from the
-    live table, with every lead's rank, decile and age-aware figures (`ages`, by lead_id)."""
+    live table, with every lead's rank, decile and age-aware figures (`ages`, by `_leads`' row number i)."""
     cols = ", ".join(f'"{c}"' for c in SCORE_COLUMNS)
     settled = f"UNION ALL SELECT {cols} FROM gold.lead_scores WHERE lead_id IN (SELECT lead_id FROM _settled)" \
         if reused else ""
@@ -319,12 +319,13 @@ def stage_scores(b: Build, ages: pd.DataFrame, version: str, reused: int) -> Non
                        n.split, n.label, s.p_qualified_14d, s.expected_value_if_qualified, s.elv, s.scored_by,
                        s.reason_1, s.reason_2, s.reason_3, s.value_reason, n.features_hash
                 FROM _fresh_scores s JOIN _leads n USING (lead_id)
-            ), u AS (SELECT {cols} FROM fresh {settled})
+            ), u AS (SELECT {cols} FROM fresh {settled}),
+            k AS (SELECT u.*, n.i FROM u JOIN _leads n USING (lead_id))
             SELECT lead_id, created_at, campaign_id, adset_id, split, label, p_qualified_14d,
                    expected_value_if_qualified, elv, a.rank, a.decile, scored_by, reason_1, reason_2, reason_3,
                    value_reason, a.age_days, a.p_given_age, a.elv_given_age, {sql_str(version)} AS model_version,
                    features_hash
-            FROM u JOIN _ages a USING (lead_id) ORDER BY a.rank""")
+            FROM k JOIN _ages a USING (i) ORDER BY a.rank""")
     finally:
         b.con.unregister("_ages")
 
@@ -333,7 +334,8 @@ def build_lead_scores(b: Build) -> Built:
     """gold.lead_scores: every lead, labelled and new, scored by the serving model; with its age-aware probability.
 
     DuckDB finds which leads are settled (their previous score is kept) and hands the others to the model a chunk
-    at a time; pandas sees every lead only through a few narrow columns (the age-aware step)."""
+    at a time; pandas sees every lead only through a few narrow numeric columns (the age-aware step), keyed by the
+    lead's row number in created_at order, and the metadata's counts and sums are SQL over the staged table."""
     if not b.con.execute("SELECT count(*) FROM gold.lead_features").fetchall()[0][0]:
         raise Skip(NO_LEADS)
     if not b.has(SERVING_MODEL_KEY):
@@ -348,7 +350,8 @@ def build_lead_scores(b: Build) -> Built:
     version = bundle.run_id or bundle.kind
     b.con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _leads AS
-        SELECT f.lead_id, f.created_at, f.campaign_id, f.adset_id, l.label, l.mature, l.days_to_qualify,
+        SELECT row_number() OVER (ORDER BY f.created_at, f.lead_id) AS i, f.lead_id, f.created_at, f.campaign_id,
+               f.adset_id, l.label, l.mature, l.days_to_qualify,
                coalesce(t.split, 'unlabeled') AS split, {features_hash_sql(b.con)} AS features_hash
         FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id)
         LEFT JOIN gold.training_table t USING (lead_id)""")
@@ -363,34 +366,35 @@ def build_lead_scores(b: Build) -> Built:
         delays = fit_delays(positives, bundle.window_days, segments)
         by = f", f.{quote_ident(delays.column)} AS segment" if delays.column is not None else ""
         leads = b.fetch(f"""
-            SELECT n.lead_id, n.created_at, n.label, n.mature, n.split,
+            SELECT n.created_at, n.label, n.mature,
                    coalesce(s.p_qualified_14d, x.p_qualified_14d) AS p,
                    coalesce(s.expected_value_if_qualified, x.expected_value_if_qualified) AS value,
-                   coalesce(s.scored_by, x.scored_by) AS scored_by,
                    row_number() OVER (ORDER BY coalesce(s.elv, x.elv) DESC, n.lead_id) AS rank{by}
             FROM _leads n LEFT JOIN _settled s USING (lead_id) LEFT JOIN _fresh_scores x USING (lead_id)
             {'JOIN gold.lead_features f USING (lead_id)' if by else ''}
-            ORDER BY n.created_at, n.lead_id""")
+            ORDER BY n.i""")
         p, value = leads["p"].to_numpy(dtype=float), leads["value"].to_numpy(dtype=float)
         age, p_now = age_aware(leads, p, delays, b.as_of, leads["segment"] if by else None)
         rank = leads["rank"].to_numpy(dtype=np.int64)  # 1: the highest ELV; ties by lead_id
-        ages = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy(), "rank": rank,
+        ages = pd.DataFrame({"i": np.arange(1, len(leads) + 1), "rank": rank,
                              "decile": np.ceil(rank * 10 / len(rank)).astype(np.int64), "age_days": age.round(3),
                              "p_given_age": p_now, "elv_given_age": p_now * value})
+        open_window = ~leads["mature"].astype(bool).to_numpy()
+        del leads
         stage_scores(b, ages, version, reused)
+        del ages
+        by_split = b.fetch(f"SELECT split, count(*) AS leads, avg(p_qualified_14d) AS mean_p, sum(elv) AS elv "
+                           f"FROM {b.staged} GROUP BY split ORDER BY split")
+        scored_by = dict(b.con.execute(f"SELECT scored_by, count(*) FROM {b.staged} GROUP BY 1 "
+                                       "ORDER BY 2 DESC, 1").fetchall())
     finally:
         b.con.execute("DROP TABLE IF EXISTS _leads; DROP TABLE IF EXISTS _settled; DROP TABLE IF EXISTS _fresh_scores")
-    out = pd.DataFrame({"lead_id": leads["lead_id"], "split": leads["split"], "p_qualified_14d": p,
-                        "elv": p * value, "scored_by": leads["scored_by"]})
-    by_split = out.groupby("split").agg(leads=("lead_id", "size"), mean_p=("p_qualified_14d", "mean"),
-                                        elv=("elv", "sum"))
-    open_window = ~leads["mature"].astype(bool).to_numpy()
     return Built(metadata={"model": bundle.kind, "model_run": bundle.run_id,
                            "scored_now": scored_now, "kept_from_last_run": reused,
-                           "scored_by": out["scored_by"].value_counts().to_dict(),
-                           "total_elv": round(float(out["elv"].sum()), 2),
+                           "scored_by": scored_by,
+                           "total_elv": round(float(by_split["elv"].sum()), 2),
                            "delays": delays.describe(), "delay_medians": delays.medians(),
                            "open_window_leads": int(open_window.sum()),
                            "open_window_p_at_creation": round(float(p[open_window].sum()), 1),
                            "open_window_p_given_age": round(float(p_now[open_window].sum()), 1),
-                           "by_split": by_split.round(4).reset_index()})
+                           "by_split": by_split.round(4)})

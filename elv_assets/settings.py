@@ -21,6 +21,7 @@ DEFAULTS = {
     "ELV_FEATURES_INCLUDE": "",  # comma-separated lead columns to keep although the leakage guard flags them
     "ELV_FEATURES_EXCLUDE": "",  # comma-separated lead columns never to use as features
     "ELV_FIT_LEADS": "100000",  # the most leads a model fit reads (a time-stratified sample past it); 0: every lead
+    "ELV_JUDGE_LEADS": "250000",  # the most leads of a held-out split a step judges on (a sample past it); 0: all
     "ELV_DUCKDB_MEMORY": "1GB",  # what DuckDB may hold in memory while the pipeline runs; past it, it spills to disk
 }
 
@@ -36,6 +37,7 @@ class Settings:
     features_include: tuple[str, ...] = ()
     features_exclude: tuple[str, ...] = ()
     fit_leads: int = int(DEFAULTS["ELV_FIT_LEADS"])
+    judge_leads: int = int(DEFAULTS["ELV_JUDGE_LEADS"])
     duckdb_memory: str = DEFAULTS["ELV_DUCKDB_MEMORY"]
 
     @classmethod
@@ -58,6 +60,7 @@ class Settings:
             features_include=names("ELV_FEATURES_INCLUDE"),
             features_exclude=names("ELV_FEATURES_EXCLUDE"),
             fit_leads=_whole_number("ELV_FIT_LEADS", get("ELV_FIT_LEADS")),
+            judge_leads=_whole_number("ELV_JUDGE_LEADS", get("ELV_JUDGE_LEADS")),
             duckdb_memory=memory_size("ELV_DUCKDB_MEMORY", get("ELV_DUCKDB_MEMORY")),
         )
 

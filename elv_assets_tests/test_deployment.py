@@ -592,3 +592,16 @@ def test_the_duckdb_memory_setting_reaches_every_pipeline_connection(tmp_path, m
     monkeypatch.setenv("ELV_DUCKDB_MEMORY", "lots")
     with pytest.raises(ValueError, match="ELV_DUCKDB_MEMORY='lots': expected an amount of memory"):
         Settings.from_env()
+
+
+def test_the_fit_and_judge_caps_reach_the_chain_resource(tmp_path, monkeypatch):
+    """ELV_FIT_LEADS and ELV_JUDGE_LEADS set the chain resource every fitting and judging step reads (0: every
+    lead); a value that is not a whole number is refused by name."""
+    monkeypatch.setenv("ELV_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("ELV_FIT_LEADS", "20000")
+    monkeypatch.setenv("ELV_JUDGE_LEADS", "0")
+    chain = build_resources(Settings.from_env())["chain"]
+    assert (chain.fit_leads, chain.judge_leads) == (20_000, 0)
+    monkeypatch.setenv("ELV_JUDGE_LEADS", "a quarter million")
+    with pytest.raises(ValueError, match="ELV_JUDGE_LEADS"):
+        Settings.from_env()

@@ -262,13 +262,15 @@ def test_a_daily_rescore_keeps_settled_scores_and_equals_a_full_rescore(demo_run
                                   check_exact=False, rtol=1e-9)
 
 
-def test_the_fit_cap_is_one_setting_every_fitting_step_reads(demo_run, tmp_path):
+def test_the_fit_and_judge_caps_are_settings_every_step_reads(demo_run, tmp_path):
     """ELV_FIT_LEADS (the chain resource's fit_leads) caps what the candidates learn from: a time-stratified sample
-    of the train split; the choice still judges on every calib lead."""
+    of the train split. ELV_JUDGE_LEADS (judge_leads) caps the calib leads the choice judges on the same way; at
+    its default the demo's calib split is read whole."""
     import dataclasses
     import shutil
 
-    settings = dataclasses.replace(settings_in(tmp_path, demo_run.settings.data_dir), fit_leads=5_000)
+    settings = dataclasses.replace(settings_in(tmp_path, demo_run.settings.data_dir), fit_leads=5_000,
+                                   judge_leads=2_000)
     shutil.copy(demo_run.settings.warehouse, settings.warehouse)
     shutil.copytree(demo_run.settings.artifacts_dir, settings.artifacts_dir)
     result = materialize_all(settings, selection="key:ml/candidate_models",
@@ -277,3 +279,7 @@ def test_the_fit_cap_is_one_setting_every_fitting_step_reads(demo_run, tmp_path)
     meta = result.asset_materializations_for_node("ml__candidate_models")[0].metadata
     train, fitted = meta["train_leads"].value, meta["fitted_on_leads"].value
     assert train > 20_000 and 4_000 < fitted < 6_000
+    assert 1_500 < meta["judged_on_calib_leads"].value < 2_500
+    whole = demo_run.result.asset_materializations_for_node("ml__candidate_models")[0].metadata
+    calib = query(settings, "SELECT count(*) AS n FROM gold.training_table WHERE split = 'calib'")["n"].iloc[0]
+    assert whole["judged_on_calib_leads"].value == calib > 2_500

@@ -208,14 +208,13 @@ def test_uniform_spline_is_scikit_learns_spline_basis_built_sparse():
 
 
 def test_fit_sample_keeps_every_day_and_the_same_leads_every_time():
-    from elv_assets.ml.sampling import sample_rows, sample_share, sample_where
+    from elv_assets.ml.sampling import sample_share, sample_where
 
     df = _toy_leads(20000)
-    assert sample_rows(df, cap=len(df)) is df and sample_where(sample_share(10, 10)) == "TRUE"
-    kept = sample_rows(df, cap=5000)
-    assert 4500 < len(kept) < 5500 and kept.equals(sample_rows(df, cap=5000))
+    assert sample_where(sample_share(10, 10)) == "TRUE"
+    con = duckdb.connect()
+    where = sample_where(sample_share(len(df), 5000))
+    kept = con.execute(f"SELECT * FROM df WHERE {where} ORDER BY lead_id").df()
+    assert 4500 < len(kept) < 5500 and kept.equals(con.execute(f"SELECT * FROM df WHERE {where} ORDER BY lead_id").df())
     share_by_month = kept.groupby(kept["created_at"].dt.month).size() / df.groupby(df["created_at"].dt.month).size()
     assert share_by_month.between(0.2, 0.3).all()  # the same share of every period, not the oldest leads
-    con = duckdb.connect()
-    in_sql = con.execute(f"SELECT count(*) FROM df WHERE {sample_where(sample_share(len(df), 5000))}").fetchall()[0][0]
-    assert 4500 < in_sql < 5500

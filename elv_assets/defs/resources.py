@@ -10,7 +10,7 @@ import duckdb
 
 from elv_assets.lakehouse.files import ArtifactStore
 from elv_assets.lakehouse.ingest import sql_str
-from elv_assets.ml.sampling import FIT_LEADS
+from elv_assets.ml.sampling import FIT_LEADS, JUDGE_LEADS
 from elv_assets.settings import DEFAULTS, Settings
 
 
@@ -113,6 +113,9 @@ class ChainSettings(dg.ConfigurableResource):
     # The most leads a fit reads (a time-stratified sample past it; 0: every lead), so every fitting step reads
     # the same sample (ml/sampling.py). ELV_FIT_LEADS for `elv run`.
     fit_leads: int = FIT_LEADS
+    # The most leads of a held-out split (calib, test, the value check's later leads, the drift reference) a step
+    # judges on: a time-stratified sample past it, so memory stays bounded at 10M leads. ELV_JUDGE_LEADS.
+    judge_leads: int = JUDGE_LEADS
 
 
 def build_resources(settings: Settings | None = None) -> dict:
@@ -127,7 +130,7 @@ def build_resources(settings: Settings | None = None) -> dict:
         ),
         "artifacts": Artifacts(root=str(settings.artifacts_dir)),
         "run_window": RunWindow(as_of_date=settings.as_of),
-        "chain": ChainSettings(fit_leads=settings.fit_leads),
+        "chain": ChainSettings(fit_leads=settings.fit_leads, judge_leads=settings.judge_leads),
         "features": FeatureSettings(strict=settings.features_strict, include=list(settings.features_include),
                                     exclude=list(settings.features_exclude)),
     }

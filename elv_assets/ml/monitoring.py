@@ -7,7 +7,7 @@ from elv_assets.lakehouse.files import SERVING_MODEL_KEY
 from elv_assets.ml.bundle import ModelBundle
 from elv_assets.ml.drift import drift_report
 from elv_assets.ml.models import contributions, importance
-from elv_assets.ml.sampling import sample_share, sample_where
+from elv_assets.ml.sampling import judge_cap, sample_share, sample_where
 
 IMPORTANCE_LEADS = 20_000  # training leads whose contributions rank the features
 
@@ -31,7 +31,9 @@ def build_feature_drift(b: Build) -> Built:
     ranked = importance(contributions(bundle.pipeline, sample, bundle.columns, bundle.centre))
     features = list(ranked.index[: cfg.features])
     columns = ", ".join(f'"{f}"' for f in features)
-    reference = b.fetch(f"SELECT {columns} FROM gold.training_table WHERE split = 'train'")
+    # the reference: every training lead up to judge_leads, a time-stratified sample of that many past it
+    share = sample_share(reference_leads, judge_cap(b.chain))
+    reference = b.fetch(f"SELECT {columns} FROM gold.training_table WHERE split = 'train' AND {sample_where(share)}")
     current = b.fetch(f"SELECT {columns} FROM gold.lead_features WHERE {window}")
     report = drift_report(reference, current, features, bins=cfg.bins)
     report["importance"] = [round(float(ranked[f]), 6) for f in report["feature"]]
@@ -43,6 +45,6 @@ def build_feature_drift(b: Build) -> Built:
                               f"{worst['biggest_shift']}.",
                   metadata={"max_psi": float(worst["psi"])})
     return Built(checks=[check], metadata={
-        "reference_leads": len(reference), "current_leads": len(current),
+        "reference_leads": len(reference), "training_leads": reference_leads, "current_leads": len(current),
         "max_psi": round(float(worst["psi"]), 4), "worst_feature": str(worst["feature"]),
     })

@@ -3,8 +3,12 @@
 Past a few hundred thousand leads a lead model learns little more from each extra lead, while every fit costs
 in proportion to them (at 1M leads the candidate search alone took nine minutes). So the steps that fit (the
 leakage guard, the candidates, the refit that serves, the gate's refit of the serving recipe) read at most
-`FIT_LEADS` leads of what they learn from; every step that *judges* (the choice on the calib split, the
-calibration, the test figures, the value check) reads all of its leads, so the figures stay exact.
+`FIT_LEADS` leads of what they learn from. The steps that *judge* (the choice on the calib split, the
+calibration, the test figures, the value check, the drift reference) read every lead of their split up to
+`JUDGE_LEADS` (250,000: the figures are exact at 1M leads, where a held-out split holds 182,000), and a
+time-stratified sample of that many past it: at 10M leads a held-out split of 1.9M leads read whole took more
+memory than the machine has, while a quarter of a million leads measures PR-AUC to about a thousandth. The
+steps say so in their log and metadata when they judge on a sample.
 
 The sample is **time-stratified**: the same share of every day's leads, picked by a hash of the lead id (the
 same leads on every run and in every step, so the calibrator's reference lead, the evaluation's baselines and
@@ -15,11 +19,10 @@ a trade of time for quality the `chain` resource's `fit_leads` sets (ELV_FIT_LEA
 
 from __future__ import annotations
 
-import pandas as pd
-
 from elv_assets.settings import DEFAULTS
 
 FIT_LEADS = int(DEFAULTS["ELV_FIT_LEADS"])  # the most leads a fit reads by default; docs/benchmarks.md: its cost
+JUDGE_LEADS = int(DEFAULTS["ELV_JUDGE_LEADS"])  # the most leads of a held-out split a step judges on by default
 HASH_BUCKETS = 1_000_000
 
 
@@ -27,6 +30,13 @@ def fit_cap(chain) -> int:
     """The run's cap on the leads a fit reads: the `chain` resource's `fit_leads` (ELV_FIT_LEADS for `elv run`),
     0 meaning every lead. One setting for every fitting step, so they all read the same sample."""
     cap = int(getattr(chain, "fit_leads", FIT_LEADS))
+    return cap if cap > 0 else 2**62
+
+
+def judge_cap(chain) -> int:
+    """The run's cap on the leads of a held-out split a judging step reads: the `chain` resource's `judge_leads`
+    (ELV_JUDGE_LEADS), 0 meaning every lead."""
+    cap = int(getattr(chain, "judge_leads", JUDGE_LEADS))
     return cap if cap > 0 else 2**62
 
 
@@ -42,13 +52,3 @@ def sample_where(share: float, seed: int = 0, column: str = "lead_id") -> str:
         return "TRUE"
     keep = max(int(share * HASH_BUCKETS), 1)
     return f"hash(CAST({column} AS VARCHAR) || '#{int(seed)}') % {HASH_BUCKETS} < {keep}"
-
-
-def sample_rows(frame: pd.DataFrame, cap: int = FIT_LEADS, column: str = "lead_id") -> pd.DataFrame:
-    """The same rule for a frame already in memory (its order kept): about `cap` rows, the same share of every
-    day's leads, by a hash of the lead id."""
-    share = sample_share(len(frame), cap)
-    if share >= 1.0:
-        return frame
-    hashed = pd.util.hash_pandas_object(frame[column].astype(str), index=False).to_numpy() % HASH_BUCKETS
-    return frame[hashed < max(int(share * HASH_BUCKETS), 1)]

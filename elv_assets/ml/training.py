@@ -28,7 +28,7 @@ from elv_assets.ml.bundle import (
 )
 from elv_assets.ml.features import FeatureColumns, attributes_in, feature_columns
 from elv_assets.ml.labels import require_labels
-from elv_assets.ml.sampling import fit_cap, sample_rows, sample_share, sample_where
+from elv_assets.ml.sampling import fit_cap, judge_cap, sample_share, sample_where
 from elv_assets.ml.screening import FeatureScreen, ScreenLimits, screen
 from elv_assets.ml.selection import choose
 from elv_assets.ml.value import NO_REVENUE, ValueModel, fit_value_model, realised_values_select
@@ -46,19 +46,25 @@ def training_frames(b: Build, splits: tuple[str, ...] = SPLITS, sampled: tuple[s
                     ) -> dict[str, pd.DataFrame]:
     """gold.training_table by split, each in created_at order (the time-ordered steps rely on it). The splits in
     `sampled` are read as one time-stratified sample of at most `fit_leads` leads between them (ml/sampling.py):
-    what a fit learns from; the others whole."""
+    what a fit learns from. Each other split is read whole up to `judge_leads` leads, and as a time-stratified
+    sample of that many past it (the same leads in every step that judges on it)."""
     counts = dict(b.con.execute("SELECT split, count(*) FROM gold.training_table GROUP BY 1").fetchall())
     available = sum(counts.get(s, 0) for s in sampled)
     share = sample_share(available, fit_cap(b.chain))
-    whole = [s for s in splits if s not in sampled]
-    conditions = [f"split IN ({', '.join(map(sql_str, whole))})"] if whole else []
+    conditions = []
     if sampled:  # one sample for every step, whatever its seed
         conditions.append(f"(split IN ({', '.join(map(sql_str, sampled))}) AND {sample_where(share)})")
+    judged = {s: sample_share(counts.get(s, 0), judge_cap(b.chain)) for s in splits if s not in sampled}
+    conditions += [f"(split = {sql_str(s)} AND {sample_where(judged_share)})" for s, judged_share in judged.items()]
     df = b.fetch(f"SELECT * FROM gold.training_table WHERE {' OR '.join(conditions)} ORDER BY created_at, lead_id")
     df["label"] = df["label"].astype(int)
     if share < 1:
         b.log(f"fitting on a time-stratified sample of {share:.1%} of the {', '.join(sampled)} leads "
               f"({int(df['split'].isin(sampled).sum()):,} of {available:,})")
+    for s, judged_share in judged.items():
+        if judged_share < 1:
+            b.log(f"judging on a time-stratified sample of the {s} split: {int((df['split'] == s).sum()):,} of "
+                  f"{counts[s]:,} leads (judge_leads, ELV_JUDGE_LEADS)")
     return {s: df[df["split"] == s].reset_index(drop=True) for s in splits}
 
 
@@ -123,6 +129,7 @@ def build_candidate_models(b: Build) -> Built:
     return Built(artifact=cands, metadata={
         **{f"pr_auc_calib/{c.kind}": round(c.pr_auc_calib, 4) for c in cands},
         "features": len(cols.all), "train_leads": train_leads, "fitted_on_leads": len(frames["train"]),
+        "judged_on_calib_leads": len(frames["calib"]),
         "left_out": ", ".join(excluded) or "none",
         "settings_tried": search,
     })
@@ -170,20 +177,32 @@ def build_value_model(b: Build) -> Built:
     window has closed, and the version that serves (every closed window)."""
     require_labels(b)
     cfg = b.config
-    closed = b.fetch(realised_values_select(b.as_of, b.chain.label_window_days, cfg.value_window_days))
+    closed_sql = realised_values_select(b.as_of, b.chain.label_window_days, cfg.value_window_days)
+    n_train, n_later, within = b.con.execute(f"""
+        SELECT count(*) FILTER (split = 'train'), count(*) FILTER (split <> 'train'),
+               avg(CAST(won_within_window AS DOUBLE)) FILTER (won_on_record)
+        FROM ({closed_sql})""").fetchall()[0]
+
+    def closed(where: str) -> pd.DataFrame:
+        return b.fetch(f"SELECT * FROM ({closed_sql}) WHERE {where} ORDER BY created_at, lead_id")
+
     cols, _ = screened_columns(b, training_frames(b, ("train",), sampled=("train",))["train"])
-    # Fitted on at most `fit_leads` qualified leads each (ml/sampling.py); checked on every later one.
+    # Fitted on at most `fit_leads` qualified leads each, checked on at most `judge_leads` later ones: time-
+    # stratified samples past them (ml/sampling.py).
     cap = fit_cap(b.chain)
-    held_out = fit_value_model(sample_rows(closed[closed["split"] == "train"], cap), cols, cfg.qualified_lead_value,
-                               cfg.min_wins, cfg.seed)
-    served = fit_value_model(sample_rows(closed, cap), cols, cfg.qualified_lead_value, cfg.min_wins, cfg.seed)
-    later = closed[closed["split"] != "train"]
-    on_record = closed["won_on_record"].fillna(False)
-    within = float(closed.loc[on_record, "won_within_window"].mean()) if on_record.any() else None
+    held_out = fit_value_model(closed(f"split = 'train' AND {sample_where(sample_share(n_train, cap))}"), cols,
+                               cfg.qualified_lead_value, cfg.min_wins, cfg.seed)
+    served = fit_value_model(closed(sample_where(sample_share(n_train + n_later, cap))), cols,
+                             cfg.qualified_lead_value, cfg.min_wins, cfg.seed)
+    later = closed(f"split <> 'train' AND {sample_where(sample_share(n_later, judge_cap(b.chain)))}")
+    if len(later) < n_later:
+        b.log(f"checking the value model on a time-stratified sample of {len(later):,} of the {n_later:,} later "
+              "qualified leads (judge_leads, ELV_JUDGE_LEADS)")
+    within = None if within is None else float(within)
     checks, extra = [], {}
     if served.source == NO_REVENUE:
-        b.warn(f"no won revenue among the {len(closed):,} qualified leads whose {cfg.value_window_days}-day value "
-               "window has closed: every qualified lead counts as 1, so ELV is the expected number of qualified "
+        b.warn(f"no won revenue among the {n_train + n_later:,} qualified leads whose {cfg.value_window_days}-day "
+               "value window has closed: every qualified lead counts as 1, so ELV is the expected number of qualified "
                "leads, not money. Add won_at and revenue to outcomes.csv, or set qualified_lead_value.")
     if len(later) >= 10 * cfg.min_leads_per_decile and held_out.source not in ("configured", NO_REVENUE):
         deciles = value_deciles(held_out, later, cfg.band_se)
@@ -204,7 +223,8 @@ def build_value_model(b: Build) -> Built:
                                f"(need {10 * cfg.min_leads_per_decile:,}).")),
                             metadata={}))
     artifact = {"held_out": held_out, "served": served, "value_window_days": cfg.value_window_days,
-                "wins_within_window": within, "held_out_leads": int(len(later)), **extra}
+                "wins_within_window": within, "held_out_leads": int(len(later)),
+                "later_qualified_leads": int(n_later), **extra}
     return Built(artifact=artifact, checks=checks, metadata={
         "source": served.source, "value_window_days": cfg.value_window_days,
         "wins_within_window": None if within is None else round(within, 4),
@@ -285,6 +305,8 @@ def build_evaluation(b: Build) -> Built:
     keep = ["score", "pr_auc", "roc_auc", "brier", "log_loss", "ece_width", "ece_mass", "lift_10", "capture_10"]
     return Built(artifact=result, checks=[calibration, beats, tripwire], metadata={
         "model": bundle.kind, "calibration": bundle.calibration_method, "test_leads": result["n_test"],
+        "test_split_leads": b.con.execute("SELECT count(*) FROM gold.training_table WHERE split = 'test'"
+                                          ).fetchall()[0][0],
         **{f"test/{k}": m[k] for k in ("pr_auc", "roc_auc", "brier", "log_loss", "ece_width", "ece_mass",
                                          "lift_10", "capture_10")},
         "baseline/campaign_rate_pr_auc": base["pr_auc"],

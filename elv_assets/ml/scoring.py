@@ -283,12 +283,20 @@ def score_fresh(b: Build, bundle: ModelBundle) -> int:
     b.con.execute("CREATE OR REPLACE TEMP TABLE _fresh_scores ("
                   + ", ".join(f"{name} {kind}" for name, kind in SCORED.items()) + ")")
     b.con.execute("""CREATE OR REPLACE TEMP TABLE _todo AS
-                     SELECT lead_id, row_number() OVER (ORDER BY i) AS i FROM _leads
+                     SELECT lead_id, created_at, row_number() OVER (ORDER BY i) AS i FROM _leads
                      WHERE lead_id NOT IN (SELECT lead_id FROM _settled)""")
+    # Each chunk's created_at range: gold.lead_features is written in created_at order, so the range lets DuckDB
+    # skip the row groups outside it (without it, every chunk probed all of the table: 50 chunks at 10M leads).
+    # The range only prunes (a second of slack either side); which leads are in the chunk is still i.
+    spans = b.con.execute(f"""SELECT min(created_at), max(created_at) FROM _todo
+                              GROUP BY (i - 1) // {SCORE_CHUNK} ORDER BY (i - 1) // {SCORE_CHUNK}""").fetchall()
     todo = b.con.execute("SELECT count(*) FROM _todo").fetchall()[0][0]
-    for lo in range(0, todo, SCORE_CHUNK):
+    for lo, (first, last) in zip(range(0, todo, SCORE_CHUNK), spans, strict=True):
         chunk = b.fetch(f"""SELECT f.* FROM _todo t JOIN gold.lead_features f USING (lead_id)
-                            WHERE t.i > {lo} AND t.i <= {lo + SCORE_CHUNK} ORDER BY t.i""")
+                            WHERE t.i > {lo} AND t.i <= {lo + SCORE_CHUNK}
+                              AND f.created_at BETWEEN TIMESTAMP '{first}' - INTERVAL 1 SECOND
+                                                   AND TIMESTAMP '{last}' + INTERVAL 1 SECOND
+                            ORDER BY t.i""")
         learned = None
         if bundle.trained_on == ALL_MATURE:
             learned = chunk["created_at"] <= pd.Timestamp(bundle.trained_until)

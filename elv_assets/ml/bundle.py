@@ -17,6 +17,7 @@ from elv_assets.ml.models import (
     Recipe,
     contributions_and_margin,
     fit_recipe,
+    prepare_for,
     raw_probability,
     transform,
     transformed_means,
@@ -67,8 +68,8 @@ class ModelBundle:
         """Feature columns this bundle needs that `df` lacks (empty when it can score df)."""
         return [c for c in self.columns.all if c not in df.columns]
 
-    def transform(self, df: pd.DataFrame):
-        return transform(self.pipeline, df, self.columns)
+    def transform(self, df: pd.DataFrame, ready: pd.DataFrame | None = None):
+        return transform(self.pipeline, df, self.columns, ready)
 
     def probability(self, df: pd.DataFrame, Xt=None) -> np.ndarray:
         model = self.pipeline.named_steps["model"]
@@ -100,7 +101,10 @@ def score_frame(bundle: ModelBundle, df: pd.DataFrame, with_reasons: bool = True
 
 def _score_rows(bundle: ModelBundle, df: pd.DataFrame, with_reasons: bool,
                 learned_from: pd.Series | None) -> pd.DataFrame:
-    Xt = bundle.transform(df)  # once: the probability and the contributions read the same matrix
+    # the leads' fields typed once for the classifier and both value models; the classifier's input once, for the
+    # probability and the contributions
+    ready = prepare_for(df, bundle.columns, bundle.value.columns if bundle.value.source == "learned" else None)
+    Xt = bundle.transform(df, ready)
     contrib = None
     if with_reasons:  # the contributions sum to the log-odds: the probability comes with them
         contrib, margin = contributions_and_margin(bundle.pipeline, df, bundle.columns, bundle.centre, Xt)
@@ -115,7 +119,7 @@ def _score_rows(bundle: ModelBundle, df: pd.DataFrame, with_reasons: bool,
         use = learned & ~np.isnan(mapped)
         p = np.where(use, mapped, p)
         source = np.where(use, SCORED_BY[1], np.where(learned, SCORED_BY[2], SCORED_BY[0]))
-    value_inputs = bundle.value.inputs(df) if with_reasons else None  # shared by the value and its reason
+    value_inputs = bundle.value.inputs(df, ready)  # shared by the value and its reason
     value = bundle.value.expected(df, value_inputs)
     out = pd.DataFrame({"lead_id": df["lead_id"].to_numpy(), "p_qualified_14d": p,
                         "expected_value_if_qualified": value, "elv": p * value, "scored_by": source}, index=df.index)

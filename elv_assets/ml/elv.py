@@ -137,7 +137,13 @@ def reasons(contrib: pd.DataFrame, X: pd.DataFrame, top: int = 3) -> pd.DataFram
     values = contrib.to_numpy(dtype=float) @ member
     shown = {f: cs[0] for f, cs in families.items()}  # the value shown: the shortest window
     n = len(values)
-    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :top]
+    # the `top` largest |contributions| per lead, ties to the first family (a stable sort's first `top`): `top`
+    # argmax passes instead of sorting every family of every lead
+    size = np.abs(values)
+    order = np.empty((n, min(top, size.shape[1])), dtype=np.int64)
+    for k in range(order.shape[1]):
+        order[:, k] = np.argmax(size, axis=1)
+        size[np.arange(n), order[:, k]] = -1.0
     out = {}
     for k in range(top):
         j = order[:, k]

@@ -111,7 +111,10 @@ def prepare(df: pd.DataFrame, cols: FeatureColumns) -> pd.DataFrame:
     for c in cols.categorical:
         if c in df:
             s = df[c]
-            out[c] = s.astype(str).where(s.notna(), MISSING).astype(object).to_numpy()
+            if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+                out[c] = s.fillna(MISSING).to_numpy(dtype=object)  # text already (DuckDB's VARCHAR): no str() per row
+            else:
+                out[c] = s.astype(str).where(s.notna(), MISSING).astype(object).to_numpy()
         else:
             out[c] = np.full(len(df), MISSING, dtype=object)
     return pd.DataFrame(out, index=df.index)
@@ -159,9 +162,9 @@ class CategoryFrame(TransformerMixin, BaseEstimator):
     def transform(self, X):
         out = {c: X[c].to_numpy(dtype="float64") for c in self.numeric}
         for c in self.categorical:
-            levels = self.levels_[c]
-            values = X[c].where(X[c].isin(levels), OTHER)
-            out[c] = pd.Categorical(values, categories=levels)
+            levels = self.levels_[c]  # sorted, then OTHER last: a value not among them (code -1) becomes OTHER
+            codes = pd.Categorical(X[c], categories=levels).codes
+            out[c] = pd.Categorical.from_codes(np.where(codes < 0, len(levels) - 1, codes), categories=levels)
         return pd.DataFrame(out, index=X.index)
 
 
@@ -320,9 +323,22 @@ def fit_candidates(train: pd.DataFrame, y_train: np.ndarray, calib: pd.DataFrame
 # --- explanations -----------------------------------------------------------------------------------------
 
 
-def transform(pipeline: Pipeline, df: pd.DataFrame, cols: FeatureColumns):
-    """The model's input (a sparse matrix for the logistic models, a frame of categoricals for the trees)."""
-    return pipeline.named_steps["prep"].transform(prepare(df, cols))
+def transform(pipeline: Pipeline, df: pd.DataFrame, cols: FeatureColumns, ready: pd.DataFrame | None = None):
+    """The model's input (a sparse matrix for the logistic models, a frame of categoricals for the trees).
+    `ready`: `prepare` of df over a superset of cols, when a caller feeds several models the same leads."""
+    frame = prepare(df, cols) if ready is None else ready[cols.all]
+    return pipeline.named_steps["prep"].transform(frame)
+
+
+def prepare_for(df: pd.DataFrame, *column_sets: FeatureColumns | None) -> pd.DataFrame | None:
+    """`prepare` once over the union of several models' columns (None when one column is numeric to one model and
+    categorical to another: then each model prepares its own)."""
+    sets = [c for c in column_sets if c is not None]
+    numeric = list(dict.fromkeys(c for cols in sets for c in cols.numeric))
+    categorical = list(dict.fromkeys(c for cols in sets for c in cols.categorical))
+    if set(numeric) & set(categorical):
+        return None
+    return prepare(df, FeatureColumns(numeric, categorical))
 
 
 def output_owners(pipeline: Pipeline, cols: FeatureColumns) -> list[str]:
@@ -371,6 +387,16 @@ def contributions(pipeline: Pipeline, X: pd.DataFrame, cols: FeatureColumns,
     return contributions_and_margin(pipeline, X, cols, centre, Xt)[0]
 
 
+def fast_contributions(model, Xt):
+    """trees.fast_contributions, or None where numba is not installed (a hosted dashboard installs only
+    dashboard/requirements.txt): the library then scores."""
+    try:
+        from elv_assets.ml.trees import fast_contributions as compiled
+    except ImportError:
+        return None
+    return compiled(model, Xt)
+
+
 def contributions_and_margin(pipeline: Pipeline, X: pd.DataFrame, cols: FeatureColumns,
                              centre: np.ndarray | None = None, Xt=None) -> tuple[pd.DataFrame, np.ndarray]:
     """The contributions and each lead's log-odds (the model's raw score). The contributions and the reference
@@ -380,14 +406,19 @@ def contributions_and_margin(pipeline: Pipeline, X: pd.DataFrame, cols: FeatureC
     member = membership(pipeline, cols)
     kind = type(model).__name__
     if kind in ("LGBMClassifier", "XGBClassifier"):
-        if kind == "LGBMClassifier":
+        fast = fast_contributions(model, Xt)  # XGBoost's own approximate contributions, compiled (trees.py)
+        if fast is not None:
+            full, margin = fast
+        elif kind == "LGBMClassifier":
             full = model.booster_.predict(Xt, pred_contrib=True)
+            margin = full.sum(axis=1)
         else:
             from xgboost import DMatrix
 
             full = model.get_booster().predict(DMatrix(Xt, enable_categorical=True), pred_contribs=True,
                                                approx_contribs=True)
-        raw, margin = full[:, :-1] @ member, full.sum(axis=1)
+            margin = full.sum(axis=1)
+        raw = full[:, :-1] @ member
     else:
         coef = model.coef_[0]
         centre = centre if centre is not None else np.asarray(Xt.mean(axis=0)).ravel()

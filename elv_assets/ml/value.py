@@ -116,12 +116,13 @@ class ValueModel:
         numeric = list(dict.fromkeys(self.won_columns.numeric + self.revenue_columns.numeric))
         return FeatureColumns(numeric, list(dict.fromkeys(self.won_columns.categorical + self.revenue_columns.categorical)))
 
-    def inputs(self, df: pd.DataFrame) -> tuple | None:
+    def inputs(self, df: pd.DataFrame, ready: pd.DataFrame | None = None) -> tuple | None:
         """Both parts' model inputs for a lead-features frame (None unless learned): computed once, read by
-        `expected` and `drivers` when scoring."""
+        `expected` and `drivers` when scoring (`ready`: models.prepare_for's frame, when the caller has it)."""
         if self.source != "learned":
             return None
-        return transform(self.won, df, self.won_columns), transform(self.revenue, df, self.revenue_columns)
+        return (transform(self.won, df, self.won_columns, ready),
+                transform(self.revenue, df, self.revenue_columns, ready))
 
     def expected(self, df: pd.DataFrame, inputs: tuple | None = None) -> np.ndarray:
         """E[value | qualified, lead] for every row of a lead-features frame."""

@@ -360,8 +360,10 @@ def build_lead_scores(b: Build) -> Built:
         CREATE OR REPLACE TEMP TABLE _leads AS
         SELECT row_number() OVER (ORDER BY f.created_at, f.lead_id) AS i, f.lead_id, f.created_at, f.campaign_id,
                f.adset_id, l.label, l.mature, l.days_to_qualify,
-               coalesce(t.split, 'unlabeled') AS split, {features_hash_sql(b.con)} AS features_hash
-        FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id)
+               coalesce(t.split, 'unlabeled') AS split, f.features_hash
+        FROM (SELECT f.lead_id, f.created_at, f.campaign_id, f.adset_id, {features_hash_sql(b.con)} AS features_hash
+              FROM gold.lead_features f) f  -- hashed first: the numbering then sorts narrow rows, not every feature
+        JOIN gold.lead_labels l USING (lead_id)
         LEFT JOIN gold.training_table t USING (lead_id)""")
     try:
         reused = settle(b, version)

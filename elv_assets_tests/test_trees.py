@@ -44,7 +44,8 @@ def test_the_evaluator_gives_xgboosts_log_odds_and_contributions(xgb):
     Xt = M.transform(pipe, scored, recipe.columns)
     table = trees.TreeTable.from_xgboost(booster)
     assert (table.cat_start >= 0).any()  # the wide category is split on by sets, not only numbers
-    margin, contrib, bias = table.margin_and_contributions(trees.as_matrix(Xt))
+    full = table.contributions(trees.as_matrix(Xt))
+    contrib, bias, margin = full[:, :-1], full[:, -1], full.sum(axis=1)
     theirs = booster.predict(DMatrix(Xt, enable_categorical=True), pred_contribs=True, approx_contribs=True)
     np.testing.assert_allclose(contrib, theirs[:, :-1], atol=1e-4)
     np.testing.assert_allclose(bias, theirs[:, -1], atol=1e-4)

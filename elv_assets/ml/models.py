@@ -387,7 +387,7 @@ def contributions(pipeline: Pipeline, X: pd.DataFrame, cols: FeatureColumns,
     return contributions_and_margin(pipeline, X, cols, centre, Xt)[0]
 
 
-def fast_contributions(model, Xt):
+def _compiled_contributions(model, Xt):
     """trees.fast_contributions, or None where numba is not installed (a hosted dashboard installs only
     dashboard/requirements.txt): the library then scores."""
     try:
@@ -406,19 +406,15 @@ def contributions_and_margin(pipeline: Pipeline, X: pd.DataFrame, cols: FeatureC
     member = membership(pipeline, cols)
     kind = type(model).__name__
     if kind in ("LGBMClassifier", "XGBClassifier"):
-        fast = fast_contributions(model, Xt)  # XGBoost's own approximate contributions, compiled (trees.py)
-        if fast is not None:
-            full, margin = fast
-        elif kind == "LGBMClassifier":
+        full = _compiled_contributions(model, Xt)  # XGBoost's approximate contributions, compiled (trees.py)
+        if full is None and kind == "LGBMClassifier":
             full = model.booster_.predict(Xt, pred_contrib=True)
-            margin = full.sum(axis=1)
-        else:
+        elif full is None:
             from xgboost import DMatrix
 
             full = model.get_booster().predict(DMatrix(Xt, enable_categorical=True), pred_contribs=True,
                                                approx_contribs=True)
-            margin = full.sum(axis=1)
-        raw = full[:, :-1] @ member
+        raw, margin = full[:, :-1] @ member, full.sum(axis=1)
     else:
         coef = model.coef_[0]
         centre = centre if centre is not None else np.asarray(Xt.mean(axis=0)).ravel()

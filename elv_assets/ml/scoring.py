@@ -288,10 +288,10 @@ def score_fresh(b: Build, bundle: ModelBundle) -> int:
     # Each chunk's created_at range: gold.lead_features is written in created_at order, so the range lets DuckDB
     # skip the row groups outside it (without it, every chunk probed all of the table: 50 chunks at 10M leads).
     # The range only prunes (a second of slack either side); which leads are in the chunk is still i.
-    spans = b.con.execute(f"""SELECT min(created_at), max(created_at) FROM _todo
+    spans = b.con.execute(f"""SELECT min(created_at), max(created_at), count(*) FROM _todo
                               GROUP BY (i - 1) // {SCORE_CHUNK} ORDER BY (i - 1) // {SCORE_CHUNK}""").fetchall()
-    todo = b.con.execute("SELECT count(*) FROM _todo").fetchall()[0][0]
-    for lo, (first, last) in zip(range(0, todo, SCORE_CHUNK), spans, strict=True):
+    todo = sum(n for _, _, n in spans)
+    for lo, (first, last, _) in zip(range(0, todo, SCORE_CHUNK), spans, strict=True):
         chunk = b.fetch(f"""SELECT f.* FROM _todo t JOIN gold.lead_features f USING (lead_id)
                             WHERE t.i > {lo} AND t.i <= {lo + SCORE_CHUNK}
                               AND f.created_at BETWEEN TIMESTAMP '{first}' - INTERVAL 1 SECOND

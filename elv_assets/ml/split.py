@@ -69,8 +69,7 @@ def build_training_table(b: Build) -> Built:
     first, calib_start, test_start, last = b.con.execute(f"""
         SELECT min(created_at), max(created_at) FILTER (_i = {i_calib}), max(created_at) FILTER (_i = {i_test}),
                max(created_at)
-        FROM (SELECT f.created_at, row_number() OVER (ORDER BY f.created_at) - 1 AS _i
-              FROM gold.lead_features f JOIN gold.lead_labels l USING (lead_id) WHERE l.mature)""").fetchall()[0]
+        FROM (SELECT created_at, row_number() OVER (ORDER BY created_at) - 1 AS _i FROM ({mature}))""").fetchall()[0]
     cut = SplitBoundaries(*(pd.Timestamp(t) for t in (first, calib_start, test_start, last)))
     b.stage(f"""SELECT *, CASE WHEN created_at < TIMESTAMP '{cut.calib_start}' THEN 'train'
                                WHEN created_at < TIMESTAMP '{cut.test_start}' THEN 'calib'

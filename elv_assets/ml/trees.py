@@ -1,5 +1,5 @@
-"""A compiled evaluator for the XGBoost serving models: each lead's log-odds and its per-feature contributions in
-one walk down every tree.
+"""A compiled evaluator for the XGBoost serving models: each lead's per-feature contributions, which sum to its
+log-odds, in one walk down every tree.
 
 XGBoost's own `pred_contribs=True, approx_contribs=True` (the Saabas contributions the reasons are built from)
 took 3.6 s per 200,000 leads here, three times its plain prediction, because it walks the trees again per lead
@@ -91,28 +91,24 @@ class TreeTable:
                    np.concatenate(in_set) if in_set else np.zeros(0, dtype=bool), np.concatenate(value),
                    float(np.log(base / (1 - base))))
 
-    def margin_and_contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per lead: the log-odds, the contribution of each input column, and the bias (the reference lead's
-        log-odds), with margin = contributions summed + bias, as XGBoost's approximate contributions."""
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """Per lead, the contribution of each input column and, last, the bias (the reference lead's log-odds), as
+        XGBoost's approximate contributions lay them out: a row sums to the lead's log-odds."""
         X = np.ascontiguousarray(X, dtype=np.float32)
-        margin = np.zeros(len(X))
-        contrib = np.zeros((len(X), X.shape[1]))
+        full = np.zeros((len(X), X.shape[1] + 1))
         _walk(X, self.roots, self.feature, self.threshold, self.left, self.right, self.default_left,
-              self.cat_start, self.cat_width, self.in_set, self.value, margin, contrib)
-        margin += self.base_margin
-        bias = np.full(len(X), float(self.value[self.roots].sum()) + self.base_margin)
-        return margin, contrib, bias
+              self.cat_start, self.cat_width, self.in_set, self.value, full)
+        full[:, -1] = float(self.value[self.roots].sum()) + self.base_margin
+        return full
 
     def agrees(self, booster, Xt: pd.DataFrame, rows: int = 512) -> bool:
-        """Does this table give XGBoost's own log-odds and approximate contributions on the first `rows` leads?"""
+        """Does this table give XGBoost's own approximate contributions (and so its log-odds) on the first `rows`
+        leads?"""
         from xgboost import DMatrix
 
         sample = Xt.iloc[:rows]
         theirs = booster.predict(DMatrix(sample, enable_categorical=True), pred_contribs=True, approx_contribs=True)
-        margin, contrib, bias = self.margin_and_contributions(as_matrix(sample))
-        return bool(np.allclose(theirs[:, :-1], contrib, atol=TOLERANCE)
-                    and np.allclose(theirs[:, -1], bias, atol=TOLERANCE)
-                    and np.allclose(theirs.sum(axis=1), margin, atol=TOLERANCE))
+        return bool(np.allclose(theirs, self.contributions(as_matrix(sample)), atol=TOLERANCE))
 
 
 def as_matrix(Xt: pd.DataFrame) -> np.ndarray:
@@ -129,7 +125,7 @@ def as_matrix(Xt: pd.DataFrame) -> np.ndarray:
 
 @njit(parallel=True, cache=True, nogil=True)
 def _walk(X, roots, feature, threshold, left, right, default_left, cat_start, cat_width, in_set, value,
-          margin, contrib):  # pragma: no cover - compiled
+          contrib):  # pragma: no cover - compiled
     # Blocks of 1,024 leads over the cores; within a block tree by tree, so one tree's nodes stay in cache.
     n = X.shape[0]
     for block in prange((n + 1023) // 1024):
@@ -150,33 +146,26 @@ def _walk(X, roots, feature, threshold, left, right, default_left, cat_start, ca
                         nxt = left[node] if x < threshold[node] else right[node]
                     contrib[i, f] += value[nxt] - value[node]
                     node = nxt
-                margin[i] += value[node]
 
 
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its TreeTable, or None: not usable
 
 
-def fast_contributions(model, Xt) -> tuple[np.ndarray, np.ndarray] | None:
-    """(contributions with the bias as the last column, log-odds) for an XGBoost classifier on a frame of at least
+def fast_contributions(model, Xt) -> np.ndarray | None:
+    """XGBoost's approximate contributions (the bias last) for an XGBoost classifier on a frame of at least
     MIN_ROWS leads, by the compiled evaluator; None where the library should score (another model, few leads, a
     model the evaluator does not reproduce)."""
     if type(model).__name__ != "XGBClassifier" or not isinstance(Xt, pd.DataFrame) or len(Xt) < MIN_ROWS:
         return None
     if model not in _TABLES:
-        booster = model.get_booster()
+        booster, table = model.get_booster(), None
         try:
             table = TreeTable.from_xgboost(booster)
-            agrees = table.agrees(booster, Xt)
+            usable, why = table.agrees(booster, Xt), "it disagrees with XGBoost on this model"
         except Exception as error:  # noqa: BLE001 - a format this does not read, or numba cannot compile or cache
-            warnings.warn(f"the compiled tree evaluator is not used ({error}); XGBoost scores instead", stacklevel=2)
-            agrees = False
-        else:
-            if not agrees:
-                warnings.warn("the compiled tree evaluator disagrees with XGBoost on this model; XGBoost scores "
-                              "instead", stacklevel=2)
-        _TABLES[model] = table if agrees else None
+            usable, why = False, str(error)
+        if not usable:
+            warnings.warn(f"the compiled tree evaluator is not used ({why}); XGBoost scores instead", stacklevel=2)
+        _TABLES[model] = table if usable else None
     table = _TABLES[model]
-    if table is None:
-        return None
-    margin, contrib, bias = table.margin_and_contributions(as_matrix(Xt))
-    return np.column_stack([contrib, bias]), margin
+    return None if table is None else table.contributions(as_matrix(Xt))

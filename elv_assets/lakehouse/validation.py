@@ -183,7 +183,7 @@ def inspect_file(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path, ra
 
     # Typed once, then every check below reads the typed rows.
     typed = f"_typed_{spec.name}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS {typed_select(raw_table, specs, present, fmt.decimal_comma)}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {typed} AS {typed_select(raw_table, specs, present, fmt.decimal_comma)}")
     try:
         _blank_required(con, report, raw_table, specs, present)
         _date_ranges(con, report, typed, specs, present)
@@ -191,7 +191,7 @@ def inspect_file(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path, ra
         _file_rules(con, report, spec.name, typed, present)
         _pandera(con, report, spec, typed)
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {typed}")
+        con.execute(f"DROP VIEW IF EXISTS {typed}")
     return report
 
 

@@ -56,6 +56,8 @@ class TreeTable:
             if int(tree["tree_param"]["size_leaf_vector"]) > 1:
                 raise ValueError("vector leaves are not supported")
             lc, rc = np.asarray(tree["left_children"]), np.asarray(tree["right_children"])
+            if np.any((lc >= 0) & (rc != lc + 1)):  # the walk finds a right child beside its left sibling
+                raise ValueError("a right child that does not follow its left sibling")
             cond, hess = np.asarray(tree["split_conditions"], float), np.asarray(tree["sum_hessian"], float)
             n = len(lc)
             starts, widths = np.full(n, -1), np.zeros(n, dtype=np.int64)
@@ -94,10 +96,15 @@ class TreeTable:
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Per lead, the contribution of each input column and, last, the bias (the reference lead's log-odds), as
         XGBoost's approximate contributions lay them out: a row sums to the lead's log-odds."""
-        X = np.ascontiguousarray(X, dtype=np.float32)
+        columns = np.asfortranarray(X, dtype=np.float32).T  # one input column per row: the kernel reads them whole
+        inner = self.left >= 0
+        step = np.zeros((len(self.value), 2))  # the change in the node mean going left (0) or right (1)
+        step[inner, 0] = self.value[self.left[inner]] - self.value[inner]
+        step[inner, 1] = self.value[self.left[inner] + 1] - self.value[inner]
+        ends = np.append(self.roots[1:], len(self.feature))
         full = np.zeros((len(X), X.shape[1] + 1))
-        _walk(X, self.roots, self.feature, self.threshold, self.left, self.right, self.default_left,
-              self.cat_start, self.cat_width, self.in_set, self.value, full)
+        _walk(columns, self.roots, ends, self.feature, self.threshold, self.left, self.default_left, self.cat_start,
+              self.cat_width, self.in_set if len(self.in_set) else np.zeros(1, dtype=bool), step, full)
         full[:, -1] = float(self.value[self.roots].sum()) + self.base_margin
         return full
 
@@ -113,7 +120,7 @@ class TreeTable:
 
 def as_matrix(Xt: pd.DataFrame) -> np.ndarray:
     """The trees' input frame as numbers: categoricals by their code (the levels are fixed at fit), missing NaN."""
-    out = np.empty(Xt.shape, dtype=np.float32)
+    out = np.empty(Xt.shape, dtype=np.float32, order="F")  # column by column: each written in one run
     for j, (_, col) in enumerate(Xt.items()):
         if isinstance(col.dtype, pd.CategoricalDtype):
             codes = col.cat.codes.to_numpy()
@@ -124,28 +131,45 @@ def as_matrix(Xt: pd.DataFrame) -> np.ndarray:
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _walk(X, roots, feature, threshold, left, right, default_left, cat_start, cat_width, in_set, value,
+def _walk(columns, roots, ends, feature, threshold, left, default_left, cat_start, cat_width, in_set, step,
           contrib):  # pragma: no cover - compiled
-    # Blocks of 1,024 leads over the cores; within a block tree by tree, so one tree's nodes stay in cache.
-    n = X.shape[0]
-    for block in prange((n + 1023) // 1024):
-        lo, hi = block * 1024, min(n, block * 1024 + 1024)
+    # Blocks of leads over the cores. Within a block, tree by tree: first every split's direction for every lead
+    # of the block (one split at a time over a contiguous run of one column: no branch on the split's kind per
+    # lead, so the loop vectorises), then each lead down the tree by those directions (a right child is its left
+    # sibling + 1, checked when the table is read), adding each step's change in the node mean to the feature.
+    n = columns.shape[1]
+    width = 1024
+    widest = 1
+    for t in range(roots.shape[0]):
+        widest = max(widest, ends[t] - roots[t])
+    for block in prange((n + width - 1) // width):
+        lo, hi = block * width, min(n, block * width + width)
+        go = np.zeros((widest, width), dtype=np.uint8)
         for t in range(roots.shape[0]):
-            for i in range(lo, hi):
-                node = roots[t]
+            first = roots[t]
+            for node in range(first, ends[t]):
+                if left[node] < 0:
+                    continue
+                row, x = go[node - first], columns[feature[node]]
+                missing = np.uint8(0 if default_left[node] else 1)
+                if cat_start[node] >= 0:  # XGBoost: a code in the set goes right, any other left
+                    start, size = cat_start[node], cat_width[node]
+                    for k in range(hi - lo):
+                        v = x[lo + k]
+                        code = int(v) if v == v else -1
+                        inside = code >= 0 and code < size and in_set[start + code]
+                        row[k] = missing if v != v else np.uint8(inside)
+                else:
+                    cut = threshold[node]
+                    for k in range(hi - lo):
+                        v = x[lo + k]
+                        row[k] = missing if v != v else np.uint8(v >= cut)
+            for k in range(hi - lo):
+                node = first
                 while left[node] >= 0:
-                    f = feature[node]
-                    x = X[i, f]
-                    if np.isnan(x):
-                        nxt = left[node] if default_left[node] else right[node]
-                    elif cat_start[node] >= 0:  # XGBoost: a code in the set goes right, any other left
-                        code = int(x)
-                        inside = 0 <= code < cat_width[node] and in_set[cat_start[node] + code]
-                        nxt = right[node] if inside else left[node]
-                    else:
-                        nxt = left[node] if x < threshold[node] else right[node]
-                    contrib[i, f] += value[nxt] - value[node]
-                    node = nxt
+                    right = go[node - first, k]
+                    contrib[lo + k, feature[node]] += step[node, right]
+                    node = left[node] + right
 
 
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its TreeTable, or None: not usable

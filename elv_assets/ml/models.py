@@ -331,14 +331,17 @@ def transform(pipeline: Pipeline, df: pd.DataFrame, cols: FeatureColumns, ready:
 
 
 def prepare_for(df: pd.DataFrame, *column_sets: FeatureColumns | None) -> pd.DataFrame | None:
-    """`prepare` once over the union of several models' columns (None when one column is numeric to one model and
-    categorical to another: then each model prepares its own)."""
+    """`prepare` once over the union of several models' columns, its text columns as pandas categoricals (None when
+    one column is numeric to one model and categorical to another: then each model prepares its own)."""
     sets = [c for c in column_sets if c is not None]
     numeric = list(dict.fromkeys(c for cols in sets for c in cols.numeric))
     categorical = list(dict.fromkeys(c for cols in sets for c in cols.categorical))
     if set(numeric) & set(categorical):
         return None
-    return prepare(df, FeatureColumns(numeric, categorical))
+    ready = prepare(df, FeatureColumns(numeric, categorical))
+    for c in categorical:  # each text column hashed once here; every model's coder then recodes the levels only
+        ready[c] = pd.Categorical(ready[c])
+    return ready
 
 
 def output_owners(pipeline: Pipeline, cols: FeatureColumns) -> list[str]:

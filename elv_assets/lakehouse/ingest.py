@@ -217,9 +217,10 @@ def problem_expr(spec: ColumnSpec, decimal_comma: bool) -> str | None:
 
 
 def typed_select(
-    raw_table: str, specs: dict[str, ColumnSpec], present: list[str], decimal_comma: bool
+    raw_table: str, specs: dict[str, ColumnSpec], present: list[str], decimal_comma: bool, also: tuple[str, ...] = ()
 ) -> str:
-    """SELECT typing a raw table by its contract: named columns typed, extra columns kept as text.
+    """SELECT typing a raw table by its contract: named columns typed, extra columns kept as text (`also`: further
+    expressions over the raw columns, with their aliases).
 
     A contract column the file lacks comes out as a typed NULL so that every table downstream has
     one shape; metadata tells which columns were really present.
@@ -230,7 +231,7 @@ def typed_select(
         expr = typed_expr(spec, decimal_comma) if name in present else f"CAST(NULL AS {sql_types[spec.kind]})"
         cols.append(f"{expr} AS {quote_ident(name)}")
     cols += [f"{extra_text(c)} AS {quote_ident(c)}" for c in extra_columns(present, specs)]
-    cols.append(LINE_COLUMN)
+    cols += [*also, LINE_COLUMN]
     return f"SELECT {', '.join(cols)} FROM {raw_table}"
 
 

@@ -181,13 +181,16 @@ def inspect_file(con: duckdb.DuckDBPyConnection, spec: InputFile, path: Path, ra
     if missing:
         return report
 
-    # Typed once, then every check below reads the typed rows.
+    # The typed rows as a view: each check below types only the columns it reads. `_content` is a hash of the
+    # line's cells as written, for the exact-duplicate count.
     typed = f"_typed_{spec.name}"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {typed} AS {typed_select(raw_table, specs, present, fmt.decimal_comma)}")
+    content = f"hash({', '.join(quote_ident(c) for c in present)}) AS _content"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {typed} AS "
+                f"{typed_select(raw_table, specs, present, fmt.decimal_comma, also=(content,))}")
     try:
         _blank_required(con, report, raw_table, specs, present)
         _date_ranges(con, report, typed, specs, present)
-        _duplicates(con, report, typed, spec, present)
+        _duplicates(con, report, typed, spec)
         _file_rules(con, report, spec.name, typed, present)
         _pandera(con, report, spec, typed)
     finally:
@@ -249,14 +252,14 @@ def _date_ranges(con, report, typed, specs, present) -> None:
                 report.date_range[name] = [str(lo), str(hi)]
 
 
-def _duplicates(con, report, typed, spec: InputFile, present) -> None:
-    """Exact duplicate rows, and keys with different values, in one grouping by the key: identical rows share
-    their key, so per key the rows beyond its distinct contents are exact duplicates, and a key with more than one
-    distinct content is a conflict (contents compared by a 64-bit hash of the whole row)."""
-    data_cols = ", ".join(quote_ident(c) for c in present)
+def _duplicates(con, report, typed, spec: InputFile) -> None:
+    """Exact duplicate rows, and keys with different values, in one grouping by the key: identical lines share
+    their key, so per key the lines beyond its distinct contents are exact duplicates, and a key with more than one
+    distinct content is a conflict (contents compared by a 64-bit hash of the line's cells as written, `_content`:
+    the key is typed, as silver deduplicates on it, the contents need not be)."""
     exact, conflicts, examples = con.execute(
         f"""SELECT coalesce(sum(n - d), 0), count(*) FILTER (d > 1), list(k ORDER BY k) FILTER (d > 1)[1:{EXAMPLES}]
-            FROM (SELECT concat_ws(' | ', {spec.key_sql}) k, count(*) n, count(DISTINCT hash({data_cols})) d
+            FROM (SELECT concat_ws(' | ', {spec.key_sql}) k, count(*) n, count(DISTINCT _content) d
                   FROM {typed} GROUP BY {spec.key_sql})"""
     ).fetchall()[0]
     if exact:

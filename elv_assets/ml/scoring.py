@@ -13,6 +13,7 @@ its ads, mapping and leads are checked, typed and cleaned in a private in-memory
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -291,24 +292,40 @@ def score_fresh(b: Build, bundle: ModelBundle) -> int:
     spans = b.con.execute(f"""SELECT min(created_at), max(created_at), count(*) FROM _todo
                               GROUP BY (i - 1) // {SCORE_CHUNK} ORDER BY (i - 1) // {SCORE_CHUNK}""").fetchall()
     todo = sum(n for _, _, n in spans)
-    for lo, (first, last, _) in zip(range(0, todo, SCORE_CHUNK), spans, strict=True):
-        chunk = b.fetch(f"""SELECT f.* FROM _todo t JOIN gold.lead_features f USING (lead_id)
-                            WHERE t.i > {lo} AND t.i <= {lo + SCORE_CHUNK}
-                              AND f.created_at BETWEEN TIMESTAMP '{first}' - INTERVAL 1 SECOND
-                                                   AND TIMESTAMP '{last}' + INTERVAL 1 SECOND
-                            ORDER BY t.i""")
+
+    def score(chunk: pd.DataFrame) -> pd.DataFrame:
         learned = None
         if bundle.trained_on == ALL_MATURE:
             learned = chunk["created_at"] <= pd.Timestamp(bundle.trained_until)
             if getattr(bundle, "learned_ids", None) is not None:
                 learned &= chunk["lead_id"].isin(bundle.learned_ids)  # a sampled refit never saw the other leads
-        scored = score_frame(bundle, chunk, learned_from=learned)[list(SCORED)]
+        return score_frame(bundle, chunk, learned_from=learned)[list(SCORED)]
+
+    def keep(scored: pd.DataFrame, done: int) -> None:
         b.con.register("_chunk_scores", scored)
         try:
             b.con.execute(f"INSERT INTO _fresh_scores SELECT {', '.join(SCORED)} FROM _chunk_scores")
         finally:
             b.con.unregister("_chunk_scores")
-        b.log(f"scored {min(lo + SCORE_CHUNK, todo):,} of {todo:,} leads")
+        b.log(f"scored {done:,} of {todo:,} leads")
+
+    # The model scores one chunk in a second thread while this one fetches the next chunk and stores the one
+    # before (DuckDB works without the GIL): only this thread uses the connection, and the chunks are stored in
+    # their order.
+    with ThreadPoolExecutor(max_workers=1) as model:
+        waiting: tuple[Future, int] | None = None
+        for lo, (first, last, _) in zip(range(0, todo, SCORE_CHUNK), spans, strict=True):
+            chunk = b.fetch(f"""SELECT f.* FROM _todo t JOIN gold.lead_features f USING (lead_id)
+                                WHERE t.i > {lo} AND t.i <= {lo + SCORE_CHUNK}
+                                  AND f.created_at BETWEEN TIMESTAMP '{first}' - INTERVAL 1 SECOND
+                                                       AND TIMESTAMP '{last}' + INTERVAL 1 SECOND
+                                ORDER BY t.i""")
+            if waiting is not None:
+                keep(waiting[0].result(), waiting[1])
+            waiting = (model.submit(score, chunk), min(lo + SCORE_CHUNK, todo))
+            del chunk
+        if waiting is not None:
+            keep(waiting[0].result(), waiting[1])
     b.con.execute("DROP TABLE _todo")
     return todo
 

@@ -206,3 +206,24 @@ def test_a_kept_serving_model_is_named_in_the_card_and_the_report(tmp_path: Path
     page = (tmp_path / "runs" / RUN_ID / "report.html").read_text()
     assert "**not promoted**" in card and "older-run" in card and "0.4600" in card
     assert "Not promoted" in page and "older-run" in page
+
+
+@pytest.mark.parametrize("text", [
+    "a,b\n1,2\n3,4\n",  # the usual file
+    "a,b\r\n1,2\r\n3,4",  # Windows line ends, no line end after the last record
+    "a,b\r1,2\r3,4\r",  # old Mac line ends
+    "a,b\n\n1,2\n\n",  # blank lines are records to csv.reader too
+    "\ufeffa,b\n1,2\r\n",  # a byte-order mark
+    "a,b\n",  # header only
+    "",
+    'a,b\n"x\ny",2\n3,"4"\n',  # quotes: a value holding a line break (read by csv.reader)
+])
+@pytest.mark.parametrize("block", [3, 1 << 24])  # a tiny block puts \r and \n of one line end in two blocks
+def test_the_byte_count_of_records_is_csv_readers(tmp_path, text, block, monkeypatch):
+    from elv_assets.reports import inputs as I
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode("utf-8"))
+    monkeypatch.setattr(I._unquoted_records, "__defaults__", (block,))
+    assert I.csv_fingerprint(path) == I._csv_reader_fingerprint(path)
+    assert (I._unquoted_records(path) is None) == ('"' in text)  # quotes: csv.reader counts

@@ -159,7 +159,7 @@ def _pandera_part(con, schema, source, cols, line, skip) -> list[ContractProblem
     head_schema = pa.DataFrameSchema(columns={n: _relaxed(c, []) for n, c in schema.columns.items()},
                                      strict=schema.strict, ordered=schema.ordered, name=schema.name)
     select = ", ".join([_quote(c) for c in cols] + [line])
-    head = fetch_frame(con, f"SELECT {select} FROM {source} ORDER BY {line} LIMIT {HEAD_ROWS}").set_index(line)
+    head = _head(con, select, source, line)
     out = _run(head_schema, head, skip)
     if whole_cols:
         keep = {n: _relaxed(c, [k for k in c.checks if not compiled(k)]) for n, c in schema.columns.items()
@@ -169,6 +169,18 @@ def _pandera_part(con, schema, source, cols, line, skip) -> list[ContractProblem
         frame = fetch_frame(con, f"SELECT {', '.join([_quote(c) for c in use] + [line])} FROM {source}").set_index(line)
         out += _run(whole_schema, frame, skip)
     return out
+
+
+def _head(con, select: str, source: str, line: str) -> pd.DataFrame:
+    """The first HEAD_ROWS rows by `line`. Read as a range of line numbers first (the numbers are consecutive in a
+    loaded file and in a table's rowid), so a typed view types only those rows, not every row for a top-N; the
+    top-N itself where the range holds fewer rows than it should."""
+    first, rows = con.execute(f"SELECT min({line}), count(*) FROM {source}").fetchall()[0]
+    head = fetch_frame(con, f"SELECT {select} FROM {source} WHERE {line} < {int(first or 0) + HEAD_ROWS} "
+                            f"ORDER BY {line}")
+    if len(head) < min(rows, HEAD_ROWS):
+        head = fetch_frame(con, f"SELECT {select} FROM {source} ORDER BY {line} LIMIT {HEAD_ROWS}")
+    return head.set_index(line)
 
 
 def _relaxed(column: pa.Column, checks: list) -> pa.Column:

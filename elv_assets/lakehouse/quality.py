@@ -15,6 +15,7 @@ import pandas as pd
 from elv_assets.build import Build, Built, table_name
 from elv_assets.contracts.inputs import LEAD_CONTACT_COLUMNS
 from elv_assets.lakehouse.cleaning import SILVER, rule_hits, typed_bronze_select
+from elv_assets.lakehouse.ingest import quote_ident
 from elv_assets.lakehouse.warehouse import row_count
 
 PROFILED_KEYS = [f"silver/{n}" for n in SILVER] + ["gold/lead_attribution", "gold/adset_daily"]
@@ -25,19 +26,32 @@ DQ_COLUMNS = [
 ]
 
 
+NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+           "FLOAT", "DOUBLE", "DECIMAL")
+
+
 def profile_rows(con: duckdb.DuckDBPyConnection, table: str) -> list[dict]:
-    summary = con.execute(f"SUMMARIZE {table}").df()
-    rows = []
-    for r in summary.itertuples(index=False):
-        mean = pd.to_numeric(pd.Series([r.avg]), errors="coerce").iloc[0] if r.avg is not None else None
+    """Per column: rows, null fraction, approximate distinct count, min and max as text, mean of a number. The
+    figures of DuckDB's SUMMARIZE, in one pass that skips what the report does not show (its quartiles, which sort
+    every column, took most of its time)."""
+    kinds = con.execute(f"DESCRIBE {table}").fetchall()
+    parts = ["count(*)"]
+    for name, kind, *_ in kinds:
+        q = quote_ident(name)
+        mean = f"avg({q})::DOUBLE" if kind.split("(")[0] in NUMERIC else "NULL::DOUBLE"
+        parts += [f"count({q})", f"approx_count_distinct({q})", f"min({q})::VARCHAR", f"max({q})::VARCHAR", mean]
+    values = con.execute(f"SELECT {', '.join(parts)} FROM {table}").fetchall()[0]
+    total, rows = int(values[0]), []
+    for k, (name, kind, *_) in enumerate(kinds):
+        present, distinct, low, high, mean = values[1 + 5 * k:6 + 5 * k]
         # the smallest and largest e-mail or phone number are a person's: the report (served, shown) keeps none
-        hidden = r.column_name in LEAD_CONTACT_COLUMNS
+        hidden = name in LEAD_CONTACT_COLUMNS
         rows.append({
-            "kind": "profile", "table_name": table, "column_name": r.column_name, "column_type": r.column_type,
-            "rows": int(r.count), "null_fraction": float(r.null_percentage) / 100.0,
-            "distinct_count": int(r.approx_unique),
-            "min_value": None if r.min is None or hidden else str(r.min),
-            "max_value": None if r.max is None or hidden else str(r.max),
+            "kind": "profile", "table_name": table, "column_name": name, "column_type": kind, "rows": total,
+            "null_fraction": round(100.0 * (total - present) / total, 2) / 100.0 if total else float("nan"),
+            "distinct_count": int(distinct),
+            "min_value": None if low is None or hidden else low,
+            "max_value": None if high is None or hidden else high,
             "mean": None if mean is None or pd.isna(mean) else float(mean),
         })
     return rows

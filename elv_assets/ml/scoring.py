@@ -279,8 +279,9 @@ def settle(b: Build, version: str) -> int:
 
 def score_fresh(b: Build, bundle: ModelBundle) -> int:
     """`_fresh_scores`: every lead not settled, scored by the serving model SCORE_CHUNK leads at a time (fetched
-    from DuckDB a chunk at a time, oldest first, so memory stays that of one chunk). A lead the refitted serving
-    model learned from takes its out-of-fold probability (score_frame). Returns how many were scored."""
+    from DuckDB a chunk at a time, oldest first: memory holds two chunks, one scored while the next is fetched).
+    A lead the refitted serving model learned from takes its out-of-fold probability (score_frame). Returns how
+    many were scored."""
     b.con.execute("CREATE OR REPLACE TEMP TABLE _fresh_scores ("
                   + ", ".join(f"{name} {kind}" for name, kind in SCORED.items()) + ")")
     b.con.execute("""CREATE OR REPLACE TEMP TABLE _todo AS

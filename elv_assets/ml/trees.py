@@ -33,8 +33,7 @@ class TreeTable:
     roots: np.ndarray  # int64: each tree's first node
     feature: np.ndarray  # int64: the input column a node splits on
     threshold: np.ndarray  # float32: numbers below it go left
-    left: np.ndarray  # int64
-    right: np.ndarray  # int64
+    left: np.ndarray  # int64; a node's right child is left + 1 (checked when the table is read)
     default_left: np.ndarray  # bool: where a missing value goes
     cat_start: np.ndarray  # int64: a categorical split's first entry in `in_set`; -1 for a numeric split
     cat_width: np.ndarray  # int64: how many category codes its entries cover
@@ -49,7 +48,7 @@ class TreeTable:
             raise ValueError(f"unsupported objective {model['objective']['name']}")
         base = float(model["learner_model_param"]["base_score"].strip("[]"))
         trees = model["gradient_booster"]["model"]["trees"]
-        roots, feature, threshold, left, right, default_left, cat_start, cat_width, value = ([] for _ in range(9))
+        roots, feature, threshold, left, default_left, cat_start, cat_width, value = ([] for _ in range(8))
         in_set: list[np.ndarray] = []
         offset, cat_offset = 0, 0
         for tree in trees:
@@ -81,14 +80,13 @@ class TreeTable:
             feature.append(np.asarray(tree["split_indices"], dtype=np.int64))
             threshold.append(cond.astype(np.float32))
             left.append(np.where(lc >= 0, lc + offset, -1))
-            right.append(np.where(rc >= 0, rc + offset, -1))
             default_left.append(np.asarray(tree["default_left"], dtype=bool))
             cat_start.append(starts)
             cat_width.append(widths)
             value.append(means)
             offset += n
         return cls(np.asarray(roots, dtype=np.int64), np.concatenate(feature), np.concatenate(threshold),
-                   np.concatenate(left), np.concatenate(right), np.concatenate(default_left),
+                   np.concatenate(left), np.concatenate(default_left),
                    np.concatenate(cat_start), np.concatenate(cat_width),
                    np.concatenate(in_set) if in_set else np.zeros(0, dtype=bool), np.concatenate(value),
                    float(np.log(base / (1 - base))))

@@ -302,8 +302,8 @@ def score_fresh(b: Build, bundle: ModelBundle) -> int:
                 learned &= chunk["lead_id"].isin(bundle.learned_ids)  # a sampled refit never saw the other leads
         return score_frame(bundle, chunk, learned_from=learned)[list(SCORED)]
 
-    def keep(scored: pd.DataFrame, done: int) -> None:
-        b.con.register("_chunk_scores", scored)
+    def keep(scoring: Future, done: int) -> None:
+        b.con.register("_chunk_scores", scoring.result())
         try:
             b.con.execute(f"INSERT INTO _fresh_scores SELECT {', '.join(SCORED)} FROM _chunk_scores")
         finally:
@@ -314,19 +314,20 @@ def score_fresh(b: Build, bundle: ModelBundle) -> int:
     # before (DuckDB works without the GIL): only this thread uses the connection, and the chunks are stored in
     # their order.
     with ThreadPoolExecutor(max_workers=1) as model:
-        waiting: tuple[Future, int] | None = None
+        previous: tuple[Future, int] | None = None
         for lo, (first, last, _) in zip(range(0, todo, SCORE_CHUNK), spans, strict=True):
             chunk = b.fetch(f"""SELECT f.* FROM _todo t JOIN gold.lead_features f USING (lead_id)
                                 WHERE t.i > {lo} AND t.i <= {lo + SCORE_CHUNK}
                                   AND f.created_at BETWEEN TIMESTAMP '{first}' - INTERVAL 1 SECOND
                                                        AND TIMESTAMP '{last}' + INTERVAL 1 SECOND
                                 ORDER BY t.i""")
-            if waiting is not None:
-                keep(waiting[0].result(), waiting[1])
-            waiting = (model.submit(score, chunk), min(lo + SCORE_CHUNK, todo))
+            current = (model.submit(score, chunk), min(lo + SCORE_CHUNK, todo))  # queued behind the previous one
             del chunk
-        if waiting is not None:
-            keep(waiting[0].result(), waiting[1])
+            if previous is not None:
+                keep(*previous)  # stored while the model works on the chunk just fetched
+            previous = current
+        if previous is not None:
+            keep(*previous)
     b.con.execute("DROP TABLE _todo")
     return todo
 

@@ -225,5 +225,7 @@ def test_the_byte_count_of_records_is_csv_readers(tmp_path, text, block, monkeyp
     path = tmp_path / "x.csv"
     path.write_bytes(text.encode("utf-8"))
     monkeypatch.setattr(I._unquoted_records, "__defaults__", (block,))
-    assert I.csv_fingerprint(path) == I._csv_reader_fingerprint(path)
+    records, digest = I._csv_reader_records(path)  # csv.reader's count and the file's hash
+    assert I.csv_fingerprint(path) == {"file": path.name, "bytes": len(text.encode("utf-8")),
+                                       "rows": max(records - 1, 0), "sha256": digest}
     assert (I._unquoted_records(path) is None) == ('"' in text)  # quotes: csv.reader counts

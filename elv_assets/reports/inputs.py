@@ -262,10 +262,7 @@ def csv_fingerprint(path: Path) -> dict:
     """sha256, size and rows (records after the header, as csv.reader counts them). A file without a quote
     character is read as bytes: its records are its line ends (LF, CR LF or a lone CR) plus an unterminated last
     line; a file with quotes (a value may hold a line break) is read by csv.reader as the bytes are hashed."""
-    records = _unquoted_records(path)
-    if records is None:
-        return _csv_reader_fingerprint(path)
-    records, digest = records
+    records, digest = _unquoted_records(path) or _csv_reader_records(path)
     return {"file": path.name, "bytes": path.stat().st_size, "rows": max(records - 1, 0), "sha256": digest}
 
 
@@ -283,8 +280,8 @@ def _unquoted_records(path: Path, block: int = 1 << 24) -> tuple[int, str] | Non
     return ends + (last not in (b"", b"\n", b"\r")), digest.hexdigest()
 
 
-def _csv_reader_fingerprint(path: Path) -> dict:
-    """One pass over the file: the bytes are hashed as csv.reader reads them (records, quoted newlines kept)."""
+def _csv_reader_records(path: Path) -> tuple[int, str]:
+    """(records, sha256) in one pass: the bytes are hashed as csv.reader reads them (quoted newlines kept)."""
     digest = hashlib.sha256()
     with path.open("rb") as raw:
         hashing = _Hashing(raw, digest)
@@ -292,8 +289,7 @@ def _csv_reader_fingerprint(path: Path) -> dict:
             records = sum(1 for _ in csv.reader(f))
             while f.read(1 << 20):  # csv.reader stops at the end already; this only makes sure of it
                 pass
-    return {"file": path.name, "bytes": path.stat().st_size, "rows": max(records - 1, 0),
-            "sha256": digest.hexdigest()}
+    return records, digest.hexdigest()
 
 
 def input_fingerprints(data_dir: Path | None) -> list[dict]:

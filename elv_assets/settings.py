@@ -23,6 +23,9 @@ DEFAULTS = {
     "ELV_FIT_LEADS": "100000",  # the most leads a model fit reads (a time-stratified sample past it); 0: every lead
     "ELV_JUDGE_LEADS": "250000",  # the most leads of a held-out split a step judges on (a sample past it); 0: all
     "ELV_DUCKDB_MEMORY": "1GB",  # what DuckDB may hold in memory while the pipeline runs; past it, it spills to disk
+    # what DuckDB may hold in a step whose work is all SQL (bronze, silver, the SQL gold tables): no data frames
+    # sit beside it in Python there, so it may take more and spill less
+    "ELV_DUCKDB_SQL_MEMORY": "3GB",
 }
 
 
@@ -39,6 +42,7 @@ class Settings:
     fit_leads: int = int(DEFAULTS["ELV_FIT_LEADS"])
     judge_leads: int = int(DEFAULTS["ELV_JUDGE_LEADS"])
     duckdb_memory: str = DEFAULTS["ELV_DUCKDB_MEMORY"]
+    duckdb_sql_memory: str = DEFAULTS["ELV_DUCKDB_SQL_MEMORY"]
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -62,6 +66,7 @@ class Settings:
             fit_leads=_whole_number("ELV_FIT_LEADS", get("ELV_FIT_LEADS")),
             judge_leads=_whole_number("ELV_JUDGE_LEADS", get("ELV_JUDGE_LEADS")),
             duckdb_memory=memory_size("ELV_DUCKDB_MEMORY", get("ELV_DUCKDB_MEMORY")),
+            duckdb_sql_memory=memory_size("ELV_DUCKDB_SQL_MEMORY", get("ELV_DUCKDB_SQL_MEMORY")),
         )
 
 

@@ -582,16 +582,36 @@ def test_warehouse_resource_swapped_for_an_attached_store(tmp_path):
 
 def test_the_duckdb_memory_setting_reaches_every_pipeline_connection(tmp_path, monkeypatch):
     """ELV_DUCKDB_MEMORY bounds what DuckDB holds while the pipeline runs (past it, DuckDB spills to disk): the
-    warehouse resource sets it on every connection it opens; a value DuckDB would not read is refused by name."""
+    warehouse resource sets it on every connection it opens, and ELV_DUCKDB_SQL_MEMORY on the connection of a step
+    that works in SQL only; a value DuckDB would not read is refused by name."""
     monkeypatch.setenv("ELV_WAREHOUSE", str(tmp_path / "w.duckdb"))
     monkeypatch.setenv("ELV_DUCKDB_MEMORY", "300MB")
+    monkeypatch.setenv("ELV_DUCKDB_SQL_MEMORY", "600MB")
     warehouse = build_resources()["warehouse"]
-    with warehouse.get_connection() as con:
-        limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    assert limit.replace(" ", "") in ("286.1MiB", "300.0MB"), limit  # DuckDB shows it in its own units
-    monkeypatch.setenv("ELV_DUCKDB_MEMORY", "lots")
-    with pytest.raises(ValueError, match="ELV_DUCKDB_MEMORY='lots': expected an amount of memory"):
-        Settings.from_env()
+    limits = []
+    for sql_only in (False, True):
+        with warehouse.get_connection(sql_only=sql_only) as con:
+            limits.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0].replace(" ", ""))
+    assert limits[0] in ("286.1MiB", "300.0MB"), limits  # DuckDB shows it in its own units
+    assert limits[1] in ("572.2MiB", "600.0MB"), limits
+    for name in ("ELV_DUCKDB_MEMORY", "ELV_DUCKDB_SQL_MEMORY"):
+        monkeypatch.setenv(name, "lots")
+        with pytest.raises(ValueError, match=f"{name}='lots': expected an amount of memory"):
+            Settings.from_env()
+        monkeypatch.setenv(name, "1GB")
+
+
+def test_only_a_step_that_works_in_sql_gets_the_larger_duckdb_limit():
+    """The bronze, silver and SQL gold tables keep their data in DuckDB (ELV_DUCKDB_SQL_MEMORY); a step that holds
+    data frames beside DuckDB (training table, lead scores) keeps to ELV_DUCKDB_MEMORY."""
+    from elv_assets.defs.declare import SQL_KINDS
+
+    doing = {key.to_user_string(): set(spec.kinds) - {"duckdb", "pandera"}
+             for a in ALL_ASSETS for key, spec in a.specs_by_key.items()}
+    for key in ("bronze/leads", "silver/leads", "gold/lead_attribution", "gold/lead_features", "gold/lead_labels"):
+        assert doing[key] <= SQL_KINDS, (key, doing[key])
+    for key in ("gold/training_table", "gold/lead_scores", "gold/spend_response"):
+        assert not doing[key] <= SQL_KINDS, (key, doing[key])
 
 
 def test_the_fit_and_judge_caps_reach_the_chain_resource(tmp_path, monkeypatch):

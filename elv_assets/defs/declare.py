@@ -220,6 +220,9 @@ def _emit_checks(decls: tuple[CheckDecl, ...], checks: list[Check]) -> list[dg.A
     return [check_result(by_name[d.name]) for d in decls]
 
 
+SQL_KINDS = frozenset({"sql", "csv"})  # a table asset of only these kinds does its work in DuckDB
+
+
 def table_asset(key: str, build: Callable[[Build], Built], *, contract: type[pa.DataFrameModel] | None,
                 reads: Iterable[str] = (), description: str, config: type[dg.Config] | None = None,
                 checks: Iterable[CheckDecl] = (), kinds: Iterable[str] = ("sql",),
@@ -230,11 +233,15 @@ def table_asset(key: str, build: Callable[[Build], Built], *, contract: type[pa.
 
     `validate=False` when the build checks its own input (bronze: the file against its input contract, raising
     InputRefused) and the staged table is raw text that the contract describes only once typed.
+    `kinds` say what does the work. Only {"sql"} (the default) or {"csv"} (DuckDB reads the file): the build keeps
+    its data in DuckDB, so its connection may hold ELV_DUCKDB_SQL_MEMORY; a build that also holds data frames names
+    its library (pandas, numpy, ...) and DuckDB keeps to ELV_DUCKDB_MEMORY beside them.
     `append_on`: an append-only table (a ledger). The build stages only the new rows; once they meet the contract
     they are appended in one transaction, replacing earlier rows with the same values of these columns (a replay
     of a day replaces that day). A skipped build appends nothing and the table keeps every earlier row.
     """
-    asset_key, target, reads, checks = key_of(key), table_name(key), tuple(reads), tuple(checks)
+    asset_key, target, reads, checks, kinds = key_of(key), table_name(key), tuple(reads), tuple(checks), set(kinds)
+    sql_only = kinds <= SQL_KINDS
     check_specs = [dg.AssetCheckSpec(contract_check, asset=asset_key, description=f"{target} meets its contract.")]
     check_specs += [dg.AssetCheckSpec(c.name, asset=asset_key, description=c.description, blocking=c.blocking)
                     for c in checks]
@@ -243,7 +250,7 @@ def table_asset(key: str, build: Callable[[Build], Built], *, contract: type[pa.
         static["dagster/column_schema"] = column_schema(contract)
 
     def body(context, config, warehouse: Warehouse, elv, artifacts: Artifacts, run_window, chain, features):
-        with warehouse.get_connection() as con:
+        with warehouse.get_connection(sql_only=sql_only) as con:
             ensure_schemas(con)
             b = _make_build(key, reads, context, con, config, chain, elv, artifacts, run_window, target, contract,
                             features)

@@ -1,4 +1,4 @@
-"""Silver rules: from typed bronze rows to clean, deduplicated tables, in one SQL statement each.
+"""Silver rules: from typed bronze rows to clean, deduplicated tables, in SQL (one statement, then a DELETE).
 
 Every rule has a name and a predicate that counts the rows it touches, so the silver assets and
 the data-quality report say how often each rule fired. Duplicates (exact, or the same key with
@@ -89,20 +89,33 @@ SILVER: dict[str, SilverSpec] = {
 
 
 def silver_select(name: str, typed: str) -> str:
-    """SQL building the silver table `name` from a typed bronze SELECT."""
+    """SQL building the silver table `name` from a typed bronze SELECT: every line, in file order, with its line
+    number (`drop_superseded` then removes the duplicates and the line number)."""
     spec = SILVER[name]
     replace = ", ".join(f"{expr} AS {col}" for col, expr in spec.replace.items())
     replace_clause = f" REPLACE ({replace})" if replace else ""
     adds = "".join(f", {expr} AS {col}" for col, expr in spec.add.items())
-    # The last line of each key survives (all blank keys count as one key). Found on the key and line alone, then
-    # kept by a semi-join: a window partitioned by the key carried every column through the sort (twice the time).
-    return f"""
-        WITH t AS ({typed})
-        SELECT * EXCLUDE (_line){replace_clause}{adds}
-        FROM t
-        WHERE _line IN (SELECT max(_line) FROM t GROUP BY {INPUT_FILES[name].key_sql})
-        ORDER BY _line
-    """
+    return f"WITH t AS ({typed}) SELECT *{replace_clause}{adds} FROM t"
+
+
+def drop_superseded(con: duckdb.DuckDBPyConnection, name: str, typed: str, staged: str) -> None:
+    """Delete every line of the staged silver table that a later line of the same key supersedes (the last line of
+    each key survives; all blank keys count as one key), then its line-number column.
+
+    The key is found on the typed bronze rows, as the contract states it. Deleting in place keeps the rest in file
+    order without sorting: a semi-join with ORDER BY _line sorted every column (55 s against 24 s at 10M leads)."""
+    con.execute(f"""
+        DELETE FROM {staged} WHERE _line IN (
+            WITH t AS (SELECT row({INPUT_FILES[name].key_sql}) AS k, _line FROM ({typed}) AS t),
+            kept AS (SELECT k, max(_line) AS last FROM t GROUP BY k HAVING count(*) > 1)
+            SELECT t._line FROM t JOIN kept ON t.k IS NOT DISTINCT FROM kept.k WHERE t._line < kept.last)""")
+    con.execute(f"ALTER TABLE {staged} DROP COLUMN _line")
+
+
+def create_silver(con: duckdb.DuckDBPyConnection, name: str, typed: str, table: str) -> None:
+    """The silver table `name` written as `table` in one go (scoring a folder builds its own silver tables)."""
+    con.execute(f"CREATE TABLE {table} AS {silver_select(name, typed)}")
+    drop_superseded(con, name, typed, table)
 
 
 def rule_hits(con: duckdb.DuckDBPyConnection, name: str, typed: str, silver_rows: int) -> dict[str, int]:
@@ -134,6 +147,7 @@ def silver_build(name: str) -> Callable[[Build], Built]:
     def build(b: Build) -> Built:
         typed = typed_bronze_select(b.con, name)
         staged = b.stage(silver_select(name, typed))
+        drop_superseded(b.con, name, typed, staged)
         hits = rule_hits(b.con, name, typed, row_count(b.con, staged))
         # A present file has at least one row (validation rejects header-only files), so an empty bronze
         # table means the optional file was absent: silver is then empty but fully typed.

@@ -24,7 +24,7 @@ import pandas as pd
 from elv_assets.build import Build, Built, Skip
 from elv_assets.contracts.inputs import INPUT_FILES, column_specs
 from elv_assets.lakehouse.attribution import attribution_select
-from elv_assets.lakehouse.cleaning import silver_select
+from elv_assets.lakehouse.cleaning import create_silver
 from elv_assets.lakehouse.files import SERVING_MODEL_KEY, ArtifactStore
 from elv_assets.lakehouse.ingest import (
     empty_raw_select,
@@ -103,7 +103,7 @@ def score_leads(leads_csv: Path, warehouse: Path, artifacts_dir: Path, with_reas
         # the validation already found the file's columns and number format: type with them
         typed = typed_select("raw_leads", column_specs(INPUT_FILES["leads"].model), report.columns,
                              report.decimal_comma)
-        con.execute(f"CREATE TABLE silver.leads AS {silver_select('leads', typed)}")
+        create_silver(con, "leads", typed, "silver.leads")
         features, joins = _attributed_features(con, bundle.lag_days, as_of)
     finally:
         con.close()
@@ -186,7 +186,7 @@ def score_folder(folder: Path, artifacts_dir: Path, with_reasons: bool = True,
             else:
                 raw, present = f"({empty_raw_select(spec.model)}) AS absent", []
             typed = typed_select(raw, column_specs(spec.model), present, reports[name].decimal_comma)
-            con.execute(f"CREATE TABLE silver.{name} AS {silver_select(name, typed)}")
+            create_silver(con, name, typed, f"silver.{name}")
         features, joins = _attributed_features(con, bundle.lag_days)
         spend_from, spend_to = con.execute(
             "SELECT min(created_at)::DATE, max(created_at)::DATE FROM gold.lead_attribution").fetchall()[0]

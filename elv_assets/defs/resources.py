@@ -34,11 +34,11 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextmanager
     def get_connection(self, sql_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to the warehouse; `sql_only` for a step that keeps its data in DuckDB (its larger limit)."""
+        """A connection to the warehouse with its memory limit; `sql_only` for a step that keeps its data in DuckDB
+        (the larger limit). Set here, not in `_connect`, so a warehouse opened another way gets the same limits."""
         con = self._connect()
         try:
-            if sql_only:
-                con.execute(f"SET memory_limit = {sql_str(self.sql_memory_limit)}")
+            con.execute(f"SET memory_limit = {sql_str(self.sql_memory_limit if sql_only else self.memory_limit)}")
             yield con
         finally:
             con.close()
@@ -46,9 +46,7 @@ class Warehouse(dg.ConfigurableResource):
     def _connect(self) -> duckdb.DuckDBPyConnection:
         for attempt in range(self.lock_retries + 1):
             try:
-                con = duckdb.connect(self.database, config={"custom_user_agent": "elv"})
-                con.execute(f"SET memory_limit = {sql_str(self.memory_limit)}")
-                return con
+                return duckdb.connect(self.database, config={"custom_user_agent": "elv"})
             except duckdb.IOException as exc:
                 if attempt == self.lock_retries or "lock" not in str(exc).lower():
                     raise
